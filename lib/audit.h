@@ -1,0 +1,43 @@
+/*
+ * Append-only JSON Lines audit log of every security decision.
+ *
+ * Each event is formatted in memory and written with a single write(2) on an
+ * O_APPEND descriptor while holding both a process-wide mutex (threads) and
+ * an flock(2) (other worker processes), so lines never interleave.  A short
+ * write (disk full) is cut back with ftruncate(2) so no half line remains.
+ * With OCSS_FSYNC_NEVER a line survives a crash of the process as soon as
+ * write(2) returns; OCSS_FSYNC_ALWAYS adds fdatasync(2) per line so it also
+ * survives power loss, at the cost of a disk flush per decision.
+ */
+#ifndef OCSS_AUDIT_H
+#define OCSS_AUDIT_H
+
+#include "config.h"
+#include "err.h"
+
+struct ocss_audit;
+
+struct ocss_audit_event {
+	const char	*event;		/* "auth", "proxy", "upstream_error" */
+	const char	*request_id;
+	const char	*peer;
+	const char	*method;
+	const char	*path;
+	const char	*decision;	/* "allow", "deny", "error" */
+	const char	*reason;	/* short, never request content */
+	int		 status;	/* HTTP status given, 0 if none */
+	/* Extra members, already JSON: "\"rule\":\"x\",\"n\":3" or NULL. */
+	const char	*extra;
+};
+
+/* Opens (creates 0600) path for appending.  Safe to share between threads,
+ * not across fork(): flock(2) belongs to the open file, so each worker
+ * process must open its own. */
+struct ocss_audit *ocss_audit_open(const char *path, enum ocss_fsync,
+		    struct ocss_err *);
+/* Returns 0 when the whole line is in the file, -1 (errno kept) if not. */
+int		ocss_audit_write(struct ocss_audit *,
+		    const struct ocss_audit_event *);
+void		ocss_audit_close(struct ocss_audit *);
+
+#endif

@@ -1,0 +1,51 @@
+/*
+ * Gateway configuration: the process environment first, then an env file
+ * (KEY=VALUE lines), then built-in defaults.  Loaded once, before any worker
+ * starts; read-only afterwards, so every thread may share it.
+ */
+#ifndef OCSS_CONFIG_H
+#define OCSS_CONFIG_H
+
+#include <stddef.h>
+
+#include "err.h"
+
+enum ocss_fsync {
+	OCSS_FSYNC_NEVER,	/* write(2) per line: survives a process crash */
+	OCSS_FSYNC_ALWAYS	/* fdatasync(2) per line: survives power loss */
+};
+
+struct ocss_config {
+	char		*token;		/* OPENCLAW_TOKEN: clients' Bearer */
+	char		*upstream_url;	/* UPSTREAM_URL, no trailing '/' */
+	char		*upstream_token; /* OCSS_UPSTREAM_TOKEN, else token */
+	char		*conf_dir;	/* OCSS_CONF_DIR */
+	char		*state_dir;	/* OCSS_STATE_DIR */
+	char		*audit_log_path; /* AUDIT_LOG_PATH */
+	char		*env_file;	/* file read, or NULL */
+	int		 proxy_port;	/* PROXY_PORT (for the web server) */
+	size_t		 max_body;	/* OCSS_MAX_BODY bytes */
+	long		 upstream_timeout; /* OCSS_UPSTREAM_TIMEOUT seconds */
+	long		 connect_timeout; /* OCSS_UPSTREAM_CONNECT_TIMEOUT s */
+	long		 heartbeat;	/* OCSS_SSE_HEARTBEAT s, 0 = off */
+	int		 audit_fail_closed; /* OCSS_AUDIT_FAIL_CLOSED */
+	enum ocss_fsync	 audit_fsync;	/* OCSS_AUDIT_FSYNC */
+	int		 forward_client_ip; /* OCSS_FORWARD_CLIENT_IP */
+};
+
+/*
+ * Load from the environment and env_file (NULL: $OCSS_ENV_FILE if set).
+ * On error returns -1 and err names the variable, where it came from
+ * (environment or file:line) and what a valid value looks like.
+ * The caller owns cfg's strings: release with ocss_config_free().
+ */
+int	ocss_config_load(struct ocss_config *cfg, const char *env_file,
+	    struct ocss_err *err);
+void	ocss_config_free(struct ocss_config *);
+
+/* Parse "10M", "512k", "1048576" into bytes; -1 on garbage or overflow. */
+int	ocss_config_parse_size(const char *, size_t *);
+/* Parse true/false/yes/no/on/off/1/0; -1 otherwise. */
+int	ocss_config_parse_bool(const char *, int *);
+
+#endif

@@ -1,0 +1,345 @@
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "audit.h"
+#include "auth.h"
+#include "buf.h"
+#include "gateway.h"
+#include "path.h"
+#include "upstream.h"
+
+struct ocss_gateway {
+	const struct ocss_config *cfg;
+	struct ocss_auth	*auth;
+	struct ocss_audit	*audit;
+};
+
+struct ocss_gw_thread {
+	struct ocss_gateway	*gw;
+	struct ocss_upstream	*up;
+	struct ocss_buf		 canon;	/* decoded canonical path */
+	struct ocss_buf		 target; /* encoded path + query for upstream */
+	struct ocss_buf		 body;	/* buffered request body */
+	struct ocss_buf		 extra;	/* extra audit members */
+};
+
+struct ocss_gateway *
+ocss_gateway_new(const struct ocss_config *cfg, struct ocss_err *err)
+{
+	struct ocss_gateway *g;
+
+	if ((g = calloc(1, sizeof(*g))) == NULL) {
+		ocss_err_set(err, "out of memory");
+		return NULL;
+	}
+	g->cfg = cfg;
+	if ((g->auth = ocss_auth_new(cfg->token, err)) == NULL)
+		goto fail;
+	if (ocss_auth_add_path(g->auth, "/health", OCSS_AUTH_PUBLIC) == -1) {
+		ocss_err_set(err, "out of memory");
+		goto fail;
+	}
+	if ((g->audit = ocss_audit_open(cfg->audit_log_path, cfg->audit_fsync,
+	    err)) == NULL)
+		goto fail;
+	return g;
+fail:
+	ocss_gateway_free(g);
+	return NULL;
+}
+
+void
+ocss_gateway_free(struct ocss_gateway *g)
+{
+	if (g == NULL)
+		return;
+	ocss_auth_free(g->auth);
+	ocss_audit_close(g->audit);
+	free(g);
+}
+
+struct ocss_gw_thread *
+ocss_gateway_thread_new(struct ocss_gateway *g, struct ocss_err *err)
+{
+	struct ocss_gw_thread *t;
+
+	if ((t = calloc(1, sizeof(*t))) == NULL) {
+		ocss_err_set(err, "out of memory");
+		return NULL;
+	}
+	t->gw = g;
+	if ((t->up = ocss_upstream_new(g->cfg, err)) == NULL) {
+		free(t);
+		return NULL;
+	}
+	return t;
+}
+
+void
+ocss_gateway_thread_free(struct ocss_gw_thread *t)
+{
+	if (t == NULL)
+		return;
+	ocss_upstream_free(t->up);
+	ocss_buf_free(&t->canon);
+	ocss_buf_free(&t->target);
+	ocss_buf_free(&t->body);
+	ocss_buf_free(&t->extra);
+	free(t);
+}
+
+/*
+ * Write one audit line.  Returns 0, or -1 when the line could not be
+ * written and the gateway is configured to fail closed: the caller must
+ * then refuse the request.
+ */
+static int
+audit(struct ocss_gw_thread *t, const struct ocss_request *r,
+    const char *event, const char *decision, const char *reason, int status,
+    const char *extra)
+{
+	struct ocss_audit_event e;
+
+	memset(&e, 0, sizeof(e));
+	e.event = event;
+	e.request_id = r->id;
+	e.peer = r->peer;
+	e.method = r->method;
+	e.path = t->canon.len ? t->canon.data : r->uri;
+	e.decision = decision;
+	e.reason = reason;
+	e.status = status;
+	e.extra = extra;
+	if (ocss_audit_write(t->gw->audit, &e) == 0)
+		return 0;
+	fprintf(stderr, "ocss: audit log %s: cannot write (%m); %s\n",
+	    t->gw->cfg->audit_log_path, t->gw->cfg->audit_fail_closed ?
+	    "refusing requests (OCSS_AUDIT_FAIL_CLOSED)" : "continuing");
+	return t->gw->cfg->audit_fail_closed ? -1 : 0;
+}
+
+/* Refuse: audit line, then JSON error. */
+static void
+deny(struct ocss_gw_thread *t, struct ocss_request *r, struct ocss_writer *w,
+    const char *event, int status, const char *code, const char *msg,
+    const struct ocss_header *extra, size_t nextra)
+{
+	(void)audit(t, r, event, "deny", code, status, NULL);
+	(void)ocss_respond_error(w, r, status, code, msg, extra, nextra);
+}
+
+static void
+health(struct ocss_gw_thread *t, struct ocss_request *r,
+    struct ocss_writer *w)
+{
+	struct ocss_buf	 b = OCSS_BUF_INIT;
+	long		 ms = 0;
+	int		 up;
+
+	up = ocss_upstream_probe(t->up, &ms);
+	if (ocss_buf_printf(&b, "{\"status\":\"%s\",\"upstream\":{\"reachable\""
+	    ":%s,\"latency_ms\":%ld}}\n", up ? "ok" : "degraded",
+	    up ? "true" : "false", ms) == -1) {
+		(void)ocss_respond_error(w, r, 500, "internal", "out of memory",
+		    NULL, 0);
+		return;
+	}
+	(void)ocss_respond(w, r, up ? 200 : 503, "application/json", b.data,
+	    b.len);
+	ocss_buf_free(&b);
+}
+
+/* Read the whole body into t->body.  0, or the HTTP status to refuse with. */
+static int
+read_body(struct ocss_gw_thread *t, struct ocss_request *r)
+{
+	size_t	 max = t->gw->cfg->max_body;
+	ssize_t	 n;
+
+	ocss_buf_reset(&t->body);
+	if (r->content_length > 0 &&
+	    ocss_buf_reserve(&t->body, (size_t)r->content_length) == -1)
+		return 500;
+	for (;;) {
+		if (ocss_buf_reserve(&t->body, 16384) == -1)
+			return 500;
+		n = r->read(r->read_arg, t->body.data + t->body.len, 16384);
+		if (n < 0)
+			return 400;
+		if (n == 0)
+			break;
+		t->body.len += (size_t)n;
+		if (t->body.len > max)
+			return 413;
+	}
+	t->body.data[t->body.len] = '\0';
+	if (r->content_length >= 0 &&
+	    t->body.len != (unsigned long long)r->content_length)
+		return 400;
+	return 0;
+}
+
+static int
+is_json(const struct ocss_request *r)
+{
+	const char *ct = ocss_request_header(r, "Content-Type");
+
+	return ct != NULL && strncasecmp(ct, "application/json", 16) == 0;
+}
+
+static void
+proxy(struct ocss_gw_thread *t, struct ocss_request *r, struct ocss_writer *w)
+{
+	const struct ocss_config *cfg = t->gw->cfg;
+	struct ocss_fwd		 f;
+	struct ocss_fwd_result	 res;
+	int			 st, status;
+	const char		*code, *msg;
+
+	memset(&f, 0, sizeof(f));
+	f.req = r;
+	if (r->content_length >= 0 &&
+	    (unsigned long long)r->content_length > cfg->max_body) {
+		deny(t, r, w, "request", 413, "body_too_large",
+		    "request body exceeds OCSS_MAX_BODY", NULL, 0);
+		return;
+	}
+	/* JSON bodies are what the inspecting stages read: take them whole.
+	 * Anything else streams through as it arrives. */
+	if (is_json(r) && (r->content_length > 0 || r->content_length < 0)) {
+		if ((st = read_body(t, r)) != 0) {
+			deny(t, r, w, "request", st, st == 413 ?
+			    "body_too_large" : st == 400 ? "bad_body" :
+			    "internal", st == 413 ?
+			    "request body exceeds OCSS_MAX_BODY" : st == 400 ?
+			    "request body truncated or unreadable" :
+			    "out of memory", NULL, 0);
+			return;
+		}
+		f.body = t->body.data;
+		f.body_len = t->body.len;
+	}
+
+	ocss_buf_reset(&t->target);
+	if (ocss_path_encode(t->canon.data, t->canon.len, &t->target) == -1 ||
+	    (*r->query && (ocss_buf_putc(&t->target, '?') == -1 ||
+	    ocss_buf_puts(&t->target, r->query) == -1))) {
+		deny(t, r, w, "request", 500, "internal", "out of memory",
+		    NULL, 0);
+		return;
+	}
+	f.target = t->target.data;
+
+	if (audit(t, r, "proxy", "allow", "authenticated", 0, NULL) == -1) {
+		(void)ocss_respond_error(w, r, 503, "audit_unavailable",
+		    "the audit log cannot be written", NULL, 0);
+		return;
+	}
+	if (ocss_upstream_forward(t->up, &f, w, &res) == 0)
+		return;
+
+	switch (res.outcome) {
+	case OCSS_FWD_CONNECT:
+		status = 502; code = "upstream_unreachable";
+		msg = "the upstream cannot be reached";
+		break;
+	case OCSS_FWD_TIMEOUT:
+		status = 504; code = "upstream_timeout";
+		msg = "the upstream did not answer in time";
+		break;
+	case OCSS_FWD_TOO_LARGE:
+		status = 413; code = "body_too_large";
+		msg = "request body exceeds OCSS_MAX_BODY";
+		break;
+	case OCSS_FWD_BAD_BODY:
+		status = 400; code = "bad_body";
+		msg = "request body truncated or unreadable";
+		break;
+	case OCSS_FWD_INTERNAL:
+		status = 500; code = "internal";
+		msg = "internal error";
+		break;
+	case OCSS_FWD_CLIENT_GONE:
+		status = 0; code = "client_gone"; msg = NULL;
+		break;
+	default:
+		status = 502; code = "upstream_error";
+		msg = "the upstream answer was broken or cut short";
+		break;
+	}
+	/* On memory exhaustion the line goes out without the details. */
+	ocss_buf_reset(&t->extra);
+	if (ocss_buf_puts(&t->extra, "\"detail\":\"") == -1 ||
+	    ocss_buf_json_str(&t->extra, res.detail, strlen(res.detail)) == -1 ||
+	    ocss_buf_printf(&t->extra, "\",\"upstream_status\":%d,"
+	    "\"bytes_down\":%lld,\"head_sent\":%s", res.status,
+	    res.bytes_down, res.head_sent ? "true" : "false") == -1)
+		ocss_buf_reset(&t->extra);
+	(void)audit(t, r, "upstream_error", "error", code,
+	    res.head_sent ? res.status : status, t->extra.data);
+	if (!res.head_sent && status != 0)
+		(void)ocss_respond_error(w, r, status, code, msg, NULL, 0);
+}
+
+void
+ocss_gateway_handle(struct ocss_gw_thread *t, struct ocss_request *r,
+    struct ocss_writer *w)
+{
+	struct ocss_err	 err;
+	size_t		 plen;
+	static const struct ocss_header www_auth = {
+		"WWW-Authenticate", "Bearer realm=\"ocss\""
+	};
+
+	ocss_request_set_id(r);
+	ocss_buf_reset(&t->canon);
+	if (r->too_many_headers) {
+		deny(t, r, w, "request", 431, "too_many_headers",
+		    "too many request headers", NULL, 0);
+		return;
+	}
+	plen = strcspn(r->uri, "?");
+	if (ocss_path_canon(r->uri, plen, &t->canon, &err) == -1) {
+		ocss_buf_reset(&t->canon);
+		deny(t, r, w, "request", 400, "bad_path", err.msg, NULL, 0);
+		return;
+	}
+	switch (ocss_auth_classify(t->gw->auth, t->canon.data)) {
+	case OCSS_AUTH_PUBLIC:
+		/* The only public path is served here, never proxied. */
+		if (strcmp(r->method, "GET") != 0 &&
+		    strcmp(r->method, "HEAD") != 0) {
+			static const struct ocss_header allow = {
+				"Allow", "GET, HEAD"
+			};
+			(void)ocss_respond_error(w, r, 405,
+			    "method_not_allowed", "use GET", &allow, 1);
+			return;
+		}
+		health(t, r, w);
+		return;
+	case OCSS_AUTH_EXEMPT:
+		/* Webhook handlers are registered by their module. */
+		deny(t, r, w, "request", 404, "not_found", "no such webhook",
+		    NULL, 0);
+		return;
+	case OCSS_AUTH_PROTECTED:
+		break;
+	}
+	switch (ocss_auth_check(t->gw->auth,
+	    ocss_request_header(r, "Authorization"))) {
+	case OCSS_AUTH_MISSING:
+		deny(t, r, w, "auth", 401, "unauthorized",
+		    "missing Bearer token", &www_auth, 1);
+		return;
+	case OCSS_AUTH_BAD:
+		deny(t, r, w, "auth", 403, "forbidden", "invalid token",
+		    NULL, 0);
+		return;
+	case OCSS_AUTH_OK:
+		break;
+	}
+	proxy(t, r, w);
+}

@@ -1,0 +1,501 @@
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <curl/curl.h>
+#include <openssl/crypto.h>
+
+#include "buf.h"
+#include "upstream.h"
+
+#define MAX_RESP_HEADERS 64
+
+struct ocss_upstream {
+	CURL			*h;
+	const struct ocss_config *cfg;
+	struct ocss_buf		 url;
+	struct ocss_buf		 line;	/* one "Name: value" for the slist */
+	struct ocss_buf		 authz;	/* "Bearer <upstream token>" */
+	char			 errbuf[CURL_ERROR_SIZE];
+
+	/* Probe cache. */
+	time_t			 probe_at;
+	int			 probe_up;
+	long			 probe_ms;
+
+	/* State of the request in flight. */
+	const struct ocss_fwd	*fwd;
+	struct ocss_writer	*w;
+	struct ocss_fwd_result	*res;
+	int			 status;
+	struct ocss_buf		 rh;	/* response headers: name\0value\0 */
+	size_t			 rh_off[MAX_RESP_HEADERS][2];
+	size_t			 nrh;
+	int			 sse;
+	int			 client_gone;
+	int			 too_large;
+	int			 truncated;
+	int			 cut;
+	int			 nomem;
+	size_t			 body_off;
+	struct timespec		 last_out;
+};
+
+/* Hop-by-hop and headers ocss owns: never copied from client to upstream. */
+static const char *drop_req[] = {
+	"Connection", "Keep-Alive", "Proxy-Authorization", "Proxy-Authenticate",
+	"Proxy-Connection", "Te", "Trailer", "Transfer-Encoding", "Upgrade",
+	"Host", "Content-Length", "Authorization", "Expect", "Accept-Encoding",
+	"X-Forwarded-For", "X-Forwarded-Host", "X-Forwarded-Proto",
+	"X-Forwarded-Port", "Forwarded", "X-Real-Ip", "X-Request-Id",
+	"X-Governance-Plan-Id", "X-Governance-Token", NULL
+};
+
+/* Hop-by-hop on the way back; the web server does its own framing. */
+static const char *drop_resp[] = {
+	"Connection", "Keep-Alive", "Proxy-Authenticate", "Proxy-Connection",
+	"Te", "Trailer", "Transfer-Encoding", "Upgrade", "X-Request-Id",
+	"Status", NULL
+};
+
+static int
+in_list(const char **list, const char *name, size_t len)
+{
+	for (; *list; list++)
+		if (strlen(*list) == len && strncasecmp(*list, name, len) == 0)
+			return 1;
+	return 0;
+}
+
+int
+ocss_upstream_drop_request_header(const char *name)
+{
+	return in_list(drop_req, name, strlen(name));
+}
+
+struct ocss_upstream *
+ocss_upstream_new(const struct ocss_config *cfg, struct ocss_err *err)
+{
+	struct ocss_upstream *u;
+
+	if ((u = calloc(1, sizeof(*u))) == NULL) {
+		ocss_err_set(err, "out of memory");
+		return NULL;
+	}
+	if ((u->h = curl_easy_init()) == NULL) {
+		ocss_err_set(err, "curl_easy_init failed");
+		free(u);
+		return NULL;
+	}
+	u->cfg = cfg;
+	if (ocss_buf_printf(&u->authz, "Bearer %s", cfg->upstream_token)) {
+		ocss_err_set(err, "out of memory");
+		ocss_upstream_free(u);
+		return NULL;
+	}
+	return u;
+}
+
+void
+ocss_upstream_free(struct ocss_upstream *u)
+{
+	if (u == NULL)
+		return;
+	curl_easy_cleanup(u->h);
+	ocss_buf_free(&u->url);
+	ocss_buf_free(&u->line);
+	if (u->authz.data != NULL)
+		OPENSSL_cleanse(u->authz.data, u->authz.len);
+	ocss_buf_free(&u->authz);
+	ocss_buf_free(&u->rh);
+	free(u);
+}
+
+static int
+send_head(struct ocss_upstream *u)
+{
+	struct ocss_header h[MAX_RESP_HEADERS + 6];
+	size_t		 n = 0, i, nextra = 0;
+
+	for (i = 0; i < u->nrh; i++) {
+		h[n].name = u->rh.data + u->rh_off[i][0];
+		h[n++].value = u->rh.data + u->rh_off[i][1];
+	}
+	h[n].name = "X-Request-Id";
+	h[n++].value = u->fwd->req->id;
+	if (u->fwd->filter != NULL && u->fwd->filter->head != NULL) {
+		u->fwd->filter->head(u->fwd->filter->arg, u->status, h, n,
+		    h + n, &nextra);
+		n += nextra > 4 ? 4 : nextra;
+	}
+	u->res->head_sent = 1;
+	clock_gettime(CLOCK_MONOTONIC, &u->last_out);
+	if (u->w->head(u->w->arg, u->status, h, n) == -1) {
+		u->client_gone = 1;
+		return -1;
+	}
+	return 0;
+}
+
+static size_t
+on_header(char *p, size_t size, size_t nmemb, void *arg)
+{
+	struct ocss_upstream *u = arg;
+	size_t		 len = size * nmemb, nl, vs, ve;
+	const char	*colon;
+
+	/* Trim the line end; curl hands over one header line per call. */
+	ve = len;
+	while (ve > 0 && (p[ve - 1] == '\r' || p[ve - 1] == '\n'))
+		ve--;
+	if (len >= 5 && memcmp(p, "HTTP/", 5) == 0) {
+		/* A new status line (after 1xx, too) starts a fresh set. */
+		const char *sp = memchr(p, ' ', ve);
+		u->status = sp ? atoi(sp + 1) : 0;
+		u->nrh = 0;
+		ocss_buf_reset(&u->rh);
+		u->sse = 0;
+		return len;
+	}
+	if (ve == 0 || (colon = memchr(p, ':', ve)) == NULL)
+		return len;
+	nl = (size_t)(colon - p);
+	if (nl == 0 || in_list(drop_resp, p, nl))
+		return len;
+	vs = nl + 1;
+	while (vs < ve && (p[vs] == ' ' || p[vs] == '\t'))
+		vs++;
+	if (nl == 12 && strncasecmp(p, "Content-Type", 12) == 0 &&
+	    ve - vs >= 17 && strncasecmp(p + vs, "text/event-stream", 17) == 0)
+		u->sse = 1;
+	if (u->nrh == MAX_RESP_HEADERS)
+		return len;	/* more than we pass on: drop the rest */
+	u->rh_off[u->nrh][0] = u->rh.len;
+	if (ocss_buf_append(&u->rh, p, nl) == -1 ||
+	    ocss_buf_putc(&u->rh, '\0') == -1) {
+		u->nomem = 1;
+		return 0;
+	}
+	u->rh_off[u->nrh][1] = u->rh.len;
+	if (ocss_buf_append(&u->rh, p + vs, ve - vs) == -1 ||
+	    ocss_buf_putc(&u->rh, '\0') == -1) {
+		u->nomem = 1;
+		return 0;
+	}
+	u->nrh++;
+	return len;
+}
+
+static size_t
+on_data(char *p, size_t size, size_t nmemb, void *arg)
+{
+	struct ocss_upstream *u = arg;
+	size_t		 len = size * nmemb;
+	int		 f = 0;
+
+	if (!u->res->head_sent && send_head(u) == -1)
+		return 0;
+	if (u->fwd->filter != NULL && u->fwd->filter->data != NULL) {
+		f = u->fwd->filter->data(u->fwd->filter->arg, p, len, u->w);
+		if (f == -1) {
+			u->cut = 1;
+			return 0;
+		}
+	}
+	if (f == 0 && u->w->body(u->w->arg, p, len) == -1) {
+		u->client_gone = 1;
+		return 0;
+	}
+	if (u->w->flush(u->w->arg) == -1) {
+		u->client_gone = 1;
+		return 0;
+	}
+	u->res->bytes_down += (long long)len;
+	clock_gettime(CLOCK_MONOTONIC, &u->last_out);
+	return len;
+}
+
+/* Called by curl about once a second: keeps silent event streams alive
+ * through front ends that cut idle responses, and notices a gone client. */
+static int
+on_progress(void *arg, curl_off_t dlt, curl_off_t dln, curl_off_t ult,
+    curl_off_t uln)
+{
+	struct ocss_upstream *u = arg;
+	struct timespec	 now;
+	static const char ping[] = ": ping\n\n";
+
+	(void)dlt; (void)dln; (void)ult; (void)uln;
+	if (!u->sse || !u->res->head_sent || u->cfg->heartbeat == 0)
+		return 0;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (now.tv_sec - u->last_out.tv_sec < u->cfg->heartbeat)
+		return 0;
+	u->last_out = now;
+	if (u->w->body(u->w->arg, ping, sizeof(ping) - 1) == -1 ||
+	    u->w->flush(u->w->arg) == -1) {
+		u->client_gone = 1;
+		return 1;
+	}
+	return 0;
+}
+
+static size_t
+on_read(char *p, size_t size, size_t nmemb, void *arg)
+{
+	struct ocss_upstream *u = arg;
+	const struct ocss_fwd *f = u->fwd;
+	size_t		 len = size * nmemb, n;
+	ssize_t		 r;
+
+	if (f->body != NULL) {
+		n = f->body_len - u->body_off;
+		if (n > len)
+			n = len;
+		memcpy(p, f->body + u->body_off, n);
+		u->body_off += n;
+		u->res->bytes_up += (long long)n;
+		return n;
+	}
+	r = f->req->read(f->req->read_arg, p, len);
+	if (r < 0) {
+		u->truncated = 1;
+		return CURL_READFUNC_ABORT;
+	}
+	if (r == 0 && f->req->content_length >= 0 &&
+	    u->res->bytes_up < f->req->content_length) {
+		u->truncated = 1;
+		return CURL_READFUNC_ABORT;
+	}
+	u->res->bytes_up += r;
+	if ((unsigned long long)u->res->bytes_up > u->cfg->max_body) {
+		u->too_large = 1;
+		return CURL_READFUNC_ABORT;
+	}
+	return (size_t)r;
+}
+
+static int
+add_header(struct ocss_upstream *u, struct curl_slist **l, const char *name,
+    const char *value)
+{
+	struct curl_slist *n;
+
+	ocss_buf_reset(&u->line);
+	if (ocss_buf_printf(&u->line, "%s: %s", name, value) == -1)
+		return -1;
+	if ((n = curl_slist_append(*l, u->line.data)) == NULL)
+		return -1;
+	*l = n;
+	return 0;
+}
+
+/* Is name listed in the client's Connection header (hop-by-hop by name)? */
+static int
+named_in_connection(const char *conn, const char *name)
+{
+	size_t	 nl = strlen(name), tl;
+	const char *p = conn;
+
+	while (conn != NULL && *p) {
+		while (*p == ' ' || *p == '\t' || *p == ',')
+			p++;
+		tl = strcspn(p, ", \t");
+		if (tl == nl && strncasecmp(p, name, nl) == 0)
+			return 1;
+		p += tl;
+	}
+	return 0;
+}
+
+static int
+has_request_body(const struct ocss_request *r)
+{
+	if (r->content_length > 0)
+		return 1;
+	if (r->content_length == 0)
+		return 0;
+	return ocss_request_header(r, "Transfer-Encoding") != NULL;
+}
+
+int
+ocss_upstream_forward(struct ocss_upstream *u, const struct ocss_fwd *f,
+    struct ocss_writer *w, struct ocss_fwd_result *res)
+{
+	const struct ocss_request *r = f->req;
+	struct curl_slist *hl = NULL;
+	const char	*conn;
+	size_t		 i;
+	CURLcode	 cc;
+	int		 body;
+
+	memset(res, 0, sizeof(*res));
+	u->fwd = f;
+	u->w = w;
+	u->res = res;
+	u->status = 0;
+	u->nrh = 0;
+	ocss_buf_reset(&u->rh);
+	u->sse = u->client_gone = u->too_large = u->truncated = 0;
+	u->cut = u->nomem = 0;
+	u->body_off = 0;
+	u->errbuf[0] = '\0';
+
+	ocss_buf_reset(&u->url);
+	if (ocss_buf_puts(&u->url, u->cfg->upstream_url) == -1 ||
+	    ocss_buf_puts(&u->url, f->target) == -1)
+		goto nomem;
+
+	conn = ocss_request_header(r, "Connection");
+	for (i = 0; i < r->nheaders; i++) {
+		if (ocss_upstream_drop_request_header(r->headers[i].name) ||
+		    named_in_connection(conn, r->headers[i].name))
+			continue;
+		if (add_header(u, &hl, r->headers[i].name,
+		    r->headers[i].value) == -1)
+			goto nomem;
+	}
+	for (i = 0; i < f->nadd; i++)
+		if (add_header(u, &hl, f->add[i].name, f->add[i].value) == -1)
+			goto nomem;
+	/* The client's credential is ocss's; the upstream gets its own. */
+	if (add_header(u, &hl, "Authorization", u->authz.data) == -1)
+		goto nomem;
+	if (add_header(u, &hl, "X-Request-Id", r->id) == -1)
+		goto nomem;
+	/* OpenClaw refuses loopback requests carrying forwarding headers from
+	 * proxies it does not trust: send them only when told to. */
+	if (u->cfg->forward_client_ip && r->peer[0] &&
+	    add_header(u, &hl, "X-Forwarded-For", r->peer) == -1)
+		goto nomem;
+	if ((hl = curl_slist_append(hl, "Expect:")) == NULL)
+		goto nomem;
+
+	curl_easy_reset(u->h);
+	curl_easy_setopt(u->h, CURLOPT_URL, u->url.data);
+	curl_easy_setopt(u->h, CURLOPT_PATH_AS_IS, 1L);
+	curl_easy_setopt(u->h, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(u->h, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_1_1);
+	curl_easy_setopt(u->h, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(u->h, CURLOPT_ERRORBUFFER, u->errbuf);
+	curl_easy_setopt(u->h, CURLOPT_CONNECTTIMEOUT, u->cfg->connect_timeout);
+	curl_easy_setopt(u->h, CURLOPT_TIMEOUT, u->cfg->upstream_timeout);
+	curl_easy_setopt(u->h, CURLOPT_TCP_KEEPALIVE, 1L);
+	curl_easy_setopt(u->h, CURLOPT_HTTPHEADER, hl);
+	curl_easy_setopt(u->h, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(u->h, CURLOPT_HEADERDATA, u);
+	curl_easy_setopt(u->h, CURLOPT_WRITEFUNCTION, on_data);
+	curl_easy_setopt(u->h, CURLOPT_WRITEDATA, u);
+	curl_easy_setopt(u->h, CURLOPT_XFERINFOFUNCTION, on_progress);
+	curl_easy_setopt(u->h, CURLOPT_XFERINFODATA, u);
+	curl_easy_setopt(u->h, CURLOPT_NOPROGRESS, 0L);
+
+	body = f->body != NULL ? f->body_len > 0 : has_request_body(r);
+	if (strcmp(r->method, "HEAD") == 0)
+		curl_easy_setopt(u->h, CURLOPT_NOBODY, 1L);
+	else if (body) {
+		curl_easy_setopt(u->h, CURLOPT_UPLOAD, 1L);
+		curl_easy_setopt(u->h, CURLOPT_READFUNCTION, on_read);
+		curl_easy_setopt(u->h, CURLOPT_READDATA, u);
+		if (f->body != NULL)
+			curl_easy_setopt(u->h, CURLOPT_INFILESIZE_LARGE,
+			    (curl_off_t)f->body_len);
+		else if (r->content_length >= 0)
+			curl_easy_setopt(u->h, CURLOPT_INFILESIZE_LARGE,
+			    (curl_off_t)r->content_length);
+	} else if (strcmp(r->method, "POST") == 0 ||
+	    strcmp(r->method, "PUT") == 0 || strcmp(r->method, "PATCH") == 0) {
+		/* A body-less POST still says Content-Length: 0. */
+		curl_easy_setopt(u->h, CURLOPT_POSTFIELDS, "");
+		curl_easy_setopt(u->h, CURLOPT_POSTFIELDSIZE, 0L);
+	}
+	if (strcmp(r->method, "GET") != 0 && strcmp(r->method, "HEAD") != 0)
+		curl_easy_setopt(u->h, CURLOPT_CUSTOMREQUEST, r->method);
+
+	cc = curl_easy_perform(u->h);
+	curl_slist_free_all(hl);
+	hl = NULL;
+	res->status = u->status;
+
+	if (cc == CURLE_OK) {
+		if (!res->head_sent && send_head(u) == -1) {
+			res->outcome = OCSS_FWD_CLIENT_GONE;
+			return -1;
+		}
+		if (w->flush(w->arg) == -1) {
+			res->outcome = OCSS_FWD_CLIENT_GONE;
+			return -1;
+		}
+		res->outcome = OCSS_FWD_OK;
+		return 0;
+	}
+	snprintf(res->detail, sizeof(res->detail), "%s",
+	    u->errbuf[0] ? u->errbuf : curl_easy_strerror(cc));
+	if (u->nomem)
+		res->outcome = OCSS_FWD_INTERNAL;
+	else if (u->client_gone)
+		res->outcome = OCSS_FWD_CLIENT_GONE;
+	else if (u->cut)
+		res->outcome = OCSS_FWD_CUT;
+	else if (u->too_large)
+		res->outcome = OCSS_FWD_TOO_LARGE;
+	else if (u->truncated)
+		res->outcome = OCSS_FWD_BAD_BODY;
+	else if (cc == CURLE_OPERATION_TIMEDOUT)
+		res->outcome = OCSS_FWD_TIMEOUT;
+	else if (cc == CURLE_COULDNT_CONNECT ||
+	    cc == CURLE_COULDNT_RESOLVE_HOST || cc == CURLE_SSL_CONNECT_ERROR)
+		res->outcome = OCSS_FWD_CONNECT;
+	else
+		res->outcome = OCSS_FWD_PROTOCOL;
+	return -1;
+nomem:
+	curl_slist_free_all(hl);
+	res->outcome = OCSS_FWD_INTERNAL;
+	snprintf(res->detail, sizeof(res->detail), "out of memory");
+	return -1;
+}
+
+static size_t
+discard(char *p, size_t size, size_t nmemb, void *arg)
+{
+	(void)p; (void)arg;
+	return size * nmemb;
+}
+
+int
+ocss_upstream_probe(struct ocss_upstream *u, long *ms)
+{
+	struct timespec	 a, b;
+	long		 code = 0;
+	CURLcode	 cc;
+
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	if (u->probe_at != 0 && a.tv_sec - u->probe_at < 1) {
+		*ms = u->probe_ms;
+		return u->probe_up;
+	}
+	ocss_buf_reset(&u->url);
+	if (ocss_buf_puts(&u->url, u->cfg->upstream_url) == -1 ||
+	    ocss_buf_putc(&u->url, '/') == -1)
+		return 0;
+	curl_easy_reset(u->h);
+	curl_easy_setopt(u->h, CURLOPT_URL, u->url.data);
+	curl_easy_setopt(u->h, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(u->h, CURLOPT_NOBODY, 1L);
+	curl_easy_setopt(u->h, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(u->h, CURLOPT_TIMEOUT_MS, 2000L);
+	curl_easy_setopt(u->h, CURLOPT_WRITEFUNCTION, discard);
+	cc = curl_easy_perform(u->h);
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	curl_easy_getinfo(u->h, CURLINFO_RESPONSE_CODE, &code);
+	u->probe_at = a.tv_sec;
+	u->probe_up = cc == CURLE_OK && code > 0;
+	u->probe_ms = (b.tv_sec - a.tv_sec) * 1000 +
+	    (b.tv_nsec - a.tv_nsec) / 1000000;
+	*ms = u->probe_ms;
+	return u->probe_up;
+}

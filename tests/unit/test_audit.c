@@ -1,0 +1,188 @@
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+
+#include "audit.h"
+#include "suites.h"
+
+#define PROCS	8
+#define THREADS	4
+#define LINES	500
+
+struct targ {
+	struct ocss_audit	*a;
+	int			 proc, thr;
+};
+
+static void *
+writer(void *p)
+{
+	struct targ		*t = p;
+	struct ocss_audit_event	 e;
+	char			 id[64], extra[4200];
+	int			 i;
+
+	memset(&e, 0, sizeof(e));
+	e.event = "test";
+	e.request_id = id;
+	e.decision = "allow";
+	e.reason = "quote \" backslash \\ newline \n";
+	/* Lines over PIPE_BUF so only the lock keeps them whole. */
+	memset(extra, 0, sizeof(extra));
+	memcpy(extra, "\"pad\":\"", 7);
+	memset(extra + 7, 'x', 4096);
+	memcpy(extra + 7 + 4096, "\"", 2);
+	e.extra = extra;
+	for (i = 0; i < LINES; i++) {
+		snprintf(id, sizeof(id), "%d-%d-%d", t->proc, t->thr, i);
+		if (ocss_audit_write(t->a, &e) == -1)
+			_exit(3);
+	}
+	return NULL;
+}
+
+static void
+test_concurrent_append(void)
+{
+	char		 path[] = "/tmp/ocss-audit-XXXXXX";
+	int		 fd, p, i, st, bad = 0, lines = 0;
+	pid_t		 pids[PROCS];
+	FILE		*f;
+	char		*line = NULL, seen_key[64];
+	size_t		 cap = 0;
+	ssize_t		 len;
+	static unsigned char seen[PROCS][THREADS][LINES];
+	json_object	*o, *id;
+
+	fd = mkstemp(path);
+	CU_ASSERT_FATAL(fd != -1);
+	close(fd);
+	for (p = 0; p < PROCS; p++) {
+		if ((pids[p] = fork()) == 0) {
+			pthread_t	 th[THREADS];
+			struct targ	 ta[THREADS];
+			struct ocss_audit *a;
+
+			/* Each process opens its own, as workers do. */
+			if ((a = ocss_audit_open(path, OCSS_FSYNC_NEVER,
+			    NULL)) == NULL)
+				_exit(2);
+			for (i = 0; i < THREADS; i++) {
+				ta[i].a = a;
+				ta[i].proc = p;
+				ta[i].thr = i;
+				pthread_create(&th[i], NULL, writer, &ta[i]);
+			}
+			for (i = 0; i < THREADS; i++)
+				pthread_join(th[i], NULL);
+			ocss_audit_close(a);
+			_exit(0);
+		}
+		CU_ASSERT_FATAL(pids[p] > 0);
+	}
+	for (p = 0; p < PROCS; p++) {
+		waitpid(pids[p], &st, 0);
+		CU_ASSERT(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	}
+	memset(seen, 0, sizeof(seen));
+	f = fopen(path, "r");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	while ((len = getline(&line, &cap, f)) != -1) {
+		int	 a, b, c;
+
+		lines++;
+		o = json_tokener_parse(line);
+		if (o == NULL || !json_object_object_get_ex(o, "request_id",
+		    &id)) {
+			bad++;
+			json_object_put(o);
+			continue;
+		}
+		snprintf(seen_key, sizeof(seen_key), "%s",
+		    json_object_get_string(id));
+		if (sscanf(seen_key, "%d-%d-%d", &a, &b, &c) == 3 &&
+		    a >= 0 && a < PROCS && b >= 0 && b < THREADS && c >= 0 &&
+		    c < LINES)
+			seen[a][b][c]++;
+		json_object_put(o);
+	}
+	free(line);
+	fclose(f);
+	unlink(path);
+	CU_ASSERT_EQUAL(bad, 0);
+	CU_ASSERT_EQUAL(lines, PROCS * THREADS * LINES);
+	for (p = 0; p < PROCS; p++)
+		for (i = 0; i < THREADS; i++)
+			for (st = 0; st < LINES; st++)
+				if (seen[p][i][st] != 1)
+					bad++;
+	CU_ASSERT_EQUAL(bad, 0);	/* each line exactly once */
+}
+
+static void
+test_fields(void)
+{
+	char			 path[] = "/tmp/ocss-audit-XXXXXX";
+	struct ocss_audit	*a;
+	struct ocss_audit_event	 e;
+	json_object		*o, *v;
+	char			 buf[4096];
+	FILE			*f;
+	int			 fd;
+
+	fd = mkstemp(path);
+	close(fd);
+	a = ocss_audit_open(path, OCSS_FSYNC_ALWAYS, NULL);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(a);
+	memset(&e, 0, sizeof(e));
+	e.event = "auth";
+	e.request_id = "r1";
+	e.peer = "127.0.0.1";
+	e.method = "GET";
+	e.path = "/v1/models";
+	e.decision = "deny";
+	e.reason = "unauthorized";
+	e.status = 401;
+	CU_ASSERT_EQUAL(ocss_audit_write(a, &e), 0);
+	ocss_audit_close(a);
+	f = fopen(path, "r");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(fgets(buf, sizeof(buf), f));
+	fclose(f);
+	unlink(path);
+	o = json_tokener_parse(buf);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(o);
+	CU_ASSERT(json_object_object_get_ex(o, "ts", &v));
+	CU_ASSERT(json_object_object_get_ex(o, "status", &v) &&
+	    json_object_get_int(v) == 401);
+	CU_ASSERT(json_object_object_get_ex(o, "decision", &v) &&
+	    strcmp(json_object_get_string(v), "deny") == 0);
+	CU_ASSERT(json_object_object_get_ex(o, "path", &v) &&
+	    strcmp(json_object_get_string(v), "/v1/models") == 0);
+	json_object_put(o);
+}
+
+static void
+test_unwritable(void)
+{
+	struct ocss_err	 e;
+
+	CU_ASSERT_PTR_NULL(ocss_audit_open("/nonexistent/dir/audit.jsonl",
+	    OCSS_FSYNC_NEVER, &e));
+	CU_ASSERT_PTR_NOT_NULL(strstr(e.msg, "/nonexistent/dir"));
+}
+
+void
+suite_audit(void)
+{
+	CU_pSuite s = ocss_test_suite("audit");
+
+	ocss_test_add(s, "8 processes x 4 threads append, none lost",
+	    test_concurrent_append);
+	ocss_test_add(s, "record fields", test_fields);
+	ocss_test_add(s, "unwritable path named", test_unwritable);
+}

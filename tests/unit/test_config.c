@@ -1,0 +1,170 @@
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "suites.h"
+
+static const char *vars[] = {
+	"OPENCLAW_TOKEN", "UPSTREAM_URL", "OCSS_UPSTREAM_TOKEN",
+	"OCSS_CONF_DIR", "OCSS_STATE_DIR", "AUDIT_LOG_PATH", "PROXY_PORT",
+	"OCSS_MAX_BODY", "OCSS_UPSTREAM_TIMEOUT", "OCSS_AUDIT_FAIL_CLOSED",
+	"OCSS_AUDIT_FSYNC", "OCSS_ENV_FILE", "OCSS_FORWARD_CLIENT_IP",
+	"OCSS_SSE_HEARTBEAT", "OCSS_UPSTREAM_CONNECT_TIMEOUT", NULL
+};
+
+static void
+clear_env(void)
+{
+	int	 i;
+
+	for (i = 0; vars[i]; i++)
+		unsetenv(vars[i]);
+}
+
+static char *
+write_file(const char *text)
+{
+	static char path[64];
+	FILE	*f;
+	int	 fd;
+
+	snprintf(path, sizeof(path), "/tmp/ocss-cfg-XXXXXX");
+	fd = mkstemp(path);
+	CU_ASSERT_FATAL(fd != -1);
+	f = fdopen(fd, "w");
+	fputs(text, f);
+	fclose(f);
+	return path;
+}
+
+static void
+test_defaults(void)
+{
+	struct ocss_config c;
+	struct ocss_err	 e;
+
+	clear_env();
+	setenv("OPENCLAW_TOKEN", "0123456789abcdef", 1);
+	CU_ASSERT_EQUAL_FATAL(ocss_config_load(&c, NULL, &e), 0);
+	CU_ASSERT_STRING_EQUAL(c.upstream_url, "http://127.0.0.1:18789");
+	CU_ASSERT_STRING_EQUAL(c.upstream_token, "0123456789abcdef");
+	CU_ASSERT_EQUAL(c.max_body, 10 * 1024 * 1024);
+	CU_ASSERT_EQUAL(c.upstream_timeout, 300);
+	CU_ASSERT_EQUAL(c.proxy_port, 8080);
+	CU_ASSERT_EQUAL(c.audit_fail_closed, 1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(c.audit_log_path, "/audit.jsonl"));
+	ocss_config_free(&c);
+	clear_env();
+}
+
+static void
+test_missing_token(void)
+{
+	struct ocss_config c;
+	struct ocss_err	 e;
+
+	clear_env();
+	CU_ASSERT_EQUAL(ocss_config_load(&c, NULL, &e), -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(e.msg, "OPENCLAW_TOKEN"));
+	setenv("OPENCLAW_TOKEN", "short", 1);
+	CU_ASSERT_EQUAL(ocss_config_load(&c, NULL, &e), -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(e.msg, "at least 16"));
+	clear_env();
+}
+
+static void
+test_env_file(void)
+{
+	struct ocss_config c;
+	struct ocss_err	 e;
+	char		*p;
+
+	clear_env();
+	p = write_file("# comment\n\nOPENCLAW_TOKEN=\"from-file-0123456789\"\n"
+	    "export UPSTREAM_URL=http://127.0.0.1:9/\n"
+	    "OCSS_MAX_BODY=2M\nOCSS_STATE_DIR=/tmp/st\n");
+	/* The environment wins over the file. */
+	setenv("OCSS_MAX_BODY", "512k", 1);
+	CU_ASSERT_EQUAL_FATAL(ocss_config_load(&c, p, &e), 0);
+	CU_ASSERT_STRING_EQUAL(c.token, "from-file-0123456789");
+	CU_ASSERT_STRING_EQUAL(c.upstream_url, "http://127.0.0.1:9");
+	CU_ASSERT_EQUAL(c.max_body, 512 * 1024);
+	CU_ASSERT_STRING_EQUAL(c.audit_log_path, "/tmp/st/audit.jsonl");
+	ocss_config_free(&c);
+	unlink(p);
+	clear_env();
+}
+
+static void
+test_bad_values_named(void)
+{
+	struct ocss_config c;
+	struct ocss_err	 e;
+	char		*p;
+
+	clear_env();
+	p = write_file("OPENCLAW_TOKEN=0123456789abcdef\nOCSS_MAX_BODY=lots\n");
+	CU_ASSERT_EQUAL(ocss_config_load(&c, p, &e), -1);
+	/* Names the variable, the file and line, and the fix. */
+	CU_ASSERT_PTR_NOT_NULL(strstr(e.msg, "OCSS_MAX_BODY"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(e.msg, ":2"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(e.msg, "10M"));
+	unlink(p);
+
+	p = write_file("OPENCLAW_TOKEN=0123456789abcdef\nthis is not\n");
+	CU_ASSERT_EQUAL(ocss_config_load(&c, p, &e), -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(e.msg, ":2: expected KEY=VALUE"));
+	unlink(p);
+
+	setenv("OPENCLAW_TOKEN", "0123456789abcdef", 1);
+	setenv("UPSTREAM_URL", "ftp://x", 1);
+	CU_ASSERT_EQUAL(ocss_config_load(&c, NULL, &e), -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(e.msg, "UPSTREAM_URL (environment)"));
+	unsetenv("UPSTREAM_URL");
+	setenv("PROXY_PORT", "70000", 1);
+	CU_ASSERT_EQUAL(ocss_config_load(&c, NULL, &e), -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(e.msg, "PROXY_PORT"));
+	unsetenv("PROXY_PORT");
+	setenv("OCSS_AUDIT_FAIL_CLOSED", "maybe", 1);
+	CU_ASSERT_EQUAL(ocss_config_load(&c, NULL, &e), -1);
+	unsetenv("OCSS_AUDIT_FAIL_CLOSED");
+	CU_ASSERT_EQUAL(ocss_config_load(&c, "/nonexistent/ocss.env", &e), -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(e.msg, "/nonexistent/ocss.env"));
+	clear_env();
+}
+
+static void
+test_parsers(void)
+{
+	size_t	 n;
+	int	 b;
+
+	CU_ASSERT_EQUAL(ocss_config_parse_size("10M", &n), 0);
+	CU_ASSERT_EQUAL(n, 10u << 20);
+	CU_ASSERT_EQUAL(ocss_config_parse_size("1kB", &n), 0);
+	CU_ASSERT_EQUAL(n, 1024);
+	CU_ASSERT_EQUAL(ocss_config_parse_size("-1", &n), -1);
+	CU_ASSERT_EQUAL(ocss_config_parse_size("99999999999999999999G", &n),
+	    -1);
+	CU_ASSERT_EQUAL(ocss_config_parse_size("5X", &n), -1);
+	CU_ASSERT_EQUAL(ocss_config_parse_bool("Yes", &b), 0);
+	CU_ASSERT_EQUAL(b, 1);
+	CU_ASSERT_EQUAL(ocss_config_parse_bool("off", &b), 0);
+	CU_ASSERT_EQUAL(b, 0);
+	CU_ASSERT_EQUAL(ocss_config_parse_bool("2", &b), -1);
+}
+
+void
+suite_config(void)
+{
+	CU_pSuite s = ocss_test_suite("config");
+
+	ocss_test_add(s, "defaults", test_defaults);
+	ocss_test_add(s, "token required", test_missing_token);
+	ocss_test_add(s, "env file and precedence", test_env_file);
+	ocss_test_add(s, "bad values named with the fix",
+	    test_bad_values_named);
+	ocss_test_add(s, "size and bool parsers", test_parsers);
+}

@@ -19,6 +19,7 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -321,6 +322,22 @@ stop:
 	return got_term ? 0 : 1;
 }
 
+/* The path of an inherited unix socket, so it can be removed at the end
+ * (spawn-fcgi leaves it behind); NULL for TCP or abstract sockets. */
+static const char *
+inherited_path(int fd, char *buf, size_t len)
+{
+	struct sockaddr_un	 sun;
+	socklen_t		 sl = sizeof(sun);
+
+	memset(&sun, 0, sizeof(sun));
+	if (getsockname(fd, (struct sockaddr *)&sun, &sl) == -1 ||
+	    sun.sun_family != AF_UNIX || sun.sun_path[0] != '/')
+		return NULL;
+	snprintf(buf, len, "%.*s", (int)sizeof(sun.sun_path), sun.sun_path);
+	return buf;
+}
+
 static void
 usage(FILE *f)
 {
@@ -381,6 +398,7 @@ main(int argc, char *argv[])
 	struct ocss_gateway	*gw;
 	struct stat		 st;
 	const char		*sock = NULL, *envfile = NULL;
+	char			 sockpath[sizeof(((struct sockaddr_un *)0)->sun_path) + 1];
 	int			 c, mode = 0660, backlog = 1024, check = 0;
 	int			 nworkers, nthreads = 8, fd = 0, rc;
 	long			 ncpu;
@@ -473,7 +491,8 @@ main(int argc, char *argv[])
 		    "apps, or pass --socket PATH\n", progname);
 		rc = 2;
 		goto out;
-	}
+	} else
+		sock = inherited_path(fd, sockpath, sizeof(sockpath));
 
 	if (nworkers == 0) {
 		signal(SIGTERM, SIG_DFL);

@@ -211,6 +211,15 @@ on_signal(int sig)
 		got_term = 1;
 }
 
+static int single_fd = -1;
+
+static void
+on_single_term(int sig)
+{
+	(void)sig;
+	shutdown(single_fd, SHUT_RDWR);
+}
+
 static pid_t
 spawn(int fd, const struct ocss_config *cfg, int nthreads)
 {
@@ -495,10 +504,18 @@ main(int argc, char *argv[])
 		sock = inherited_path(fd, sockpath, sizeof(sockpath));
 
 	if (nworkers == 0) {
-		signal(SIGTERM, SIG_DFL);
-		signal(SIGINT, SIG_DFL);
-		signal(SIGPIPE, SIG_IGN);
 		struct worker_arg wa = { NULL, fd };
+		struct sigaction sa;
+
+		/* Alone with the socket, a signal can shut it down: accept()
+		 * then fails, the loop ends, everything is freed (so leak
+		 * checkers see a clean exit). */
+		single_fd = fd;
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = on_single_term;
+		sigaction(SIGTERM, &sa, NULL);
+		sigaction(SIGINT, &sa, NULL);
+		signal(SIGPIPE, SIG_IGN);
 		if ((wa.gw = ocss_gateway_new(&cfg, &err)) == NULL) {
 			fprintf(stderr, "%s: %s\n", progname, err.msg);
 			rc = 1;

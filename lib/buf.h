@@ -25,7 +25,8 @@ int	ocss_buf_puts(struct ocss_buf *, const char *);
 int	ocss_buf_putc(struct ocss_buf *, char);
 int	ocss_buf_printf(struct ocss_buf *, const char *, ...)
 	    __attribute__((format(printf, 2, 3)));
-int	ocss_buf_vprintf(struct ocss_buf *, const char *, va_list);
+int	ocss_buf_vprintf(struct ocss_buf *, const char *, va_list)
+	    __attribute__((format(printf, 2, 0)));
 /* Append s as the body of a JSON string (no quotes added), escaping as RFC 8259
  * requires; bytes that are not valid UTF-8 become U+FFFD. */
 int	ocss_buf_json_str(struct ocss_buf *, const char *s, size_t len);

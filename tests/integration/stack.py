@@ -98,11 +98,14 @@ class Stack:
         self.env.update(env or {})
         self.pidfile = os.path.join(self.tmp, "ocss-fcgi.pid")
         cmd = ["spawn-fcgi", "-s", self.sock, "-M", "0600", "-P", self.pidfile, "--"]
+        valgrind = valgrind or os.environ.get("OCSS_VALGRIND") == "1"
         if valgrind:
+            workers = 0    # one process: a clean exit valgrind can check
             self.vglog = os.path.join(self.tmp, "valgrind.%p.log")
             cmd += ["valgrind", "--quiet", "--error-exitcode=99",
                     "--leak-check=full", "--errors-for-leak-kinds=definite",
                     "--show-leak-kinds=definite", "--log-file=" + self.vglog]
+        self.workers = workers
         cmd += [os.path.join(BUILD, "ocss-fcgi"), "--workers", str(workers),
                 "--threads", str(threads)]
         self.errlog = open(os.path.join(self.tmp, "ocss-fcgi.err"), "w")
@@ -149,6 +152,10 @@ class Stack:
         with open(self.audit_path) as f:
             return [json.loads(l) for l in f]
 
+    @property
+    def single_process(self):
+        return self.workers == 0
+
     def worker_pids(self):
         out = subprocess.run(["pgrep", "-P", str(self.fcgi_pid)],
                              capture_output=True, text=True).stdout
@@ -160,10 +167,29 @@ class Stack:
                 os.kill(pid, signal.SIGTERM)
             except ProcessLookupError:
                 pass
-        wait_for(lambda: not alive(self.fcgi_pid), timeout=30, what="ocss-fcgi exit")
+        wait_for(lambda: not alive(self.fcgi_pid), timeout=60, what="ocss-fcgi exit")
         if self.mock:
             self.mock.stop()
         self.errlog.close()
+        self.check_logs()
+
+    def check_logs(self):
+        """Fail when a sanitizer or valgrind reported anything."""
+        reports = []
+        with open(os.path.join(self.tmp, "ocss-fcgi.err"), errors="replace") as f:
+            text = f.read()
+        for marker in ("AddressSanitizer", "LeakSanitizer", "runtime error:"):
+            if marker in text:
+                reports.append(text)
+                break
+        for name in os.listdir(self.tmp):
+            if name.startswith("valgrind."):
+                with open(os.path.join(self.tmp, name), errors="replace") as f:
+                    v = f.read()
+                if v.strip():
+                    reports.append(v)
+        if reports:
+            raise AssertionError("memory checker reports:\n" + "\n".join(reports)[:20000])
 
     def cleanup(self):
         shutil.rmtree(self.tmp, ignore_errors=True)

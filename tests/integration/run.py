@@ -15,7 +15,9 @@ else:
     suite = loader.discover(here, pattern="test_*.py", top_level_dir=here)
 result = unittest.TextTestRunner(verbosity=2, stream=sys.stdout).run(suite)
 failed = len(result.failures) + len(result.errors) + len(result.unexpectedSuccesses)
-passed = result.testsRun - failed - len(result.skipped)
+# An error in setUpClass counts as a failure without a test having run.
+passed = max(0, result.testsRun - len(result.failures) - len(result.errors)
+             - len(result.unexpectedSuccesses) - len(result.skipped))
 label = os.environ.get("OCSS_TEST_LABEL", "integration")
 print("%s: %d passed, %d failed" % (label, passed, failed))
 sys.exit(1 if failed or result.testsRun == 0 else 0)

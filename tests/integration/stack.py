@@ -102,7 +102,7 @@ class Stack:
         if valgrind:
             workers = 0    # one process: a clean exit valgrind can check
             self.vglog = os.path.join(self.tmp, "valgrind.%p.log")
-            cmd += ["valgrind", "--quiet", "--error-exitcode=99",
+            cmd += [shutil.which("valgrind"), "--quiet", "--error-exitcode=99",
                     "--leak-check=full", "--errors-for-leak-kinds=definite",
                     "--show-leak-kinds=definite", "--log-file=" + self.vglog]
         self.workers = workers

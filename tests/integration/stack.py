@@ -78,7 +78,7 @@ class Stack:
     """lighttpd -> spawn-fcgi'd ocss-fcgi -> upstream, in a temp dir."""
 
     def __init__(self, upstream_url=None, env=None, workers=2, threads=4,
-                 with_mock=True, valgrind=False):
+                 with_mock=True, valgrind=False, own_socket=False):
         self.tmp = tempfile.mkdtemp(prefix="ocss-it-")
         self.state = os.path.join(self.tmp, "state")
         os.mkdir(self.state)
@@ -97,7 +97,11 @@ class Stack:
         self.env.pop("OCSS_ENV_FILE", None)
         self.env.update(env or {})
         self.pidfile = os.path.join(self.tmp, "ocss-fcgi.pid")
-        cmd = ["spawn-fcgi", "-s", self.sock, "-M", "0600", "-P", self.pidfile, "--"]
+        self.own_socket = own_socket
+        if own_socket:
+            cmd = []    # ocss-fcgi opens the socket itself (--socket)
+        else:
+            cmd = ["spawn-fcgi", "-s", self.sock, "-M", "0600", "-P", self.pidfile, "--"]
         valgrind = valgrind or os.environ.get("OCSS_VALGRIND") == "1"
         if valgrind:
             workers = 0    # one process: a clean exit valgrind can check
@@ -109,10 +113,17 @@ class Stack:
         cmd += [os.path.join(BUILD, "ocss-fcgi"), "--workers", str(workers),
                 "--threads", str(threads)]
         self.errlog = open(os.path.join(self.tmp, "ocss-fcgi.err"), "w")
-        subprocess.run(cmd, env=self.env, check=True, stdout=subprocess.DEVNULL,
-                       stderr=self.errlog)
-        self.fcgi_pid = int(wait_for(lambda: open(self.pidfile).read().strip(),
-                                     what="spawn-fcgi pid file"))
+        if own_socket:
+            cmd += ["--socket", self.sock, "--socket-mode", "0600"]
+            self.proc = subprocess.Popen(cmd, env=self.env, stdout=subprocess.DEVNULL,
+                                         stderr=self.errlog)
+            self.fcgi_pid = self.proc.pid
+            wait_for(lambda: os.path.exists(self.sock), what="ocss-fcgi socket")
+        else:
+            subprocess.run(cmd, env=self.env, check=True, stdout=subprocess.DEVNULL,
+                           stderr=self.errlog)
+            self.fcgi_pid = int(wait_for(lambda: open(self.pidfile).read().strip(),
+                                         what="spawn-fcgi pid file"))
         self.port = free_port()
         self.lighttpd_conf = os.path.join(self.tmp, "lighttpd.conf")
         render(os.path.join(SRC, "contrib", "lighttpd", "ocss.conf.in"),
@@ -167,6 +178,8 @@ class Stack:
                 os.kill(pid, signal.SIGTERM)
             except ProcessLookupError:
                 pass
+        if self.own_socket:
+            self.proc.wait(60)
         wait_for(lambda: not alive(self.fcgi_pid), timeout=60, what="ocss-fcgi exit")
         if self.mock:
             self.mock.stop()

@@ -197,6 +197,49 @@ class Gateway(unittest.TestCase):
         self.assertEqual(self.error_of(body), "body_too_large")
         self.assertEqual(self.s.mock.requests()["count"], 0)
 
+    def test_client_gone_mid_stream_frees_the_worker(self):
+        body = json.dumps({"stream": True, "messages": [{"role": "user", "content": "x"}]}).encode()
+        req = ("POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\n"
+               "Content-Type: application/json\r\nX-Mock-Events: 40\r\nX-Mock-Delay-Ms: 250\r\n"
+               "X-Request-Id: it-gone\r\nContent-Length: %d\r\n\r\n" % (TOKEN, len(body))).encode() + body
+        # More abandoned streams than the pool has threads: if a gone client
+        # kept its thread, the requests after them would hang.
+        for _ in range(10):
+            c = socket.create_connection(("127.0.0.1", self.s.port), timeout=10)
+            c.sendall(req)
+            self.assertIn(b"data:", c.recv(4096))
+            c.close()
+        a = wait_for(lambda: [l for l in self.s.audit() if l.get("request_id") == "it-gone"
+                              and l.get("reason") == "client_gone"], timeout=20,
+                     what="client_gone audit lines")
+        self.assertTrue(a[0]["head_sent"])
+        wait_for(lambda: self.s.call("GET", "/v1/models", timeout=5)[0] == 200,
+                 timeout=20, what="a free worker")
+
+    def test_chunked_request_body_reaches_upstream(self):
+        # lighttpd 1.4.69 takes a chunked body even with request streaming
+        # on; whatever length it reports, the upstream must get it whole.
+        self.s.mock.reset()
+        payload = json.dumps({"messages": [{"role": "user", "content": "chunked " * 500}]}).encode()
+        chunks = b"".join(b"%x\r\n%s\r\n" % (len(payload[k:k + 700]), payload[k:k + 700])
+                          for k in range(0, len(payload), 700))
+        c = socket.create_connection(("127.0.0.1", self.s.port), timeout=10)
+        c.sendall(("POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\n"
+                   "Authorization: Bearer %s\r\nContent-Type: application/json\r\n"
+                   "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n" % TOKEN).encode()
+                  + chunks + b"0\r\n\r\n")
+        raw = b""
+        while True:
+            d = c.recv(65536)
+            if not d:
+                break
+            raw += d
+        c.close()
+        self.assertIn(b" 200 ", raw.split(b"\r\n")[0] + b" ")
+        got = self.s.mock.requests()["requests"][-1]
+        self.assertEqual(got["body_len"], len(payload))
+        self.assertEqual(got["body"].encode(), payload)
+
     def test_killed_worker_is_replaced(self):
         if self.s.single_process:
             self.skipTest("no supervisor in single-process (valgrind) mode")
@@ -285,6 +328,19 @@ class Lifecycle(unittest.TestCase):
             wait_for(lambda: not alive(s.fcgi_pid), timeout=15, what="supervisor exit")
             for w in workers:
                 self.assertFalse(alive(w))
+            self.assertFalse(os.path.exists(s.sock))
+        finally:
+            s.stop()
+            s.cleanup()
+
+    def test_own_socket_mode(self):
+        s = Stack(own_socket=True)
+        try:
+            self.assertEqual(oct(os.stat(s.sock).st_mode & 0o777), "0o600")
+            st, _, body = s.call("GET", "/v1/models")
+            self.assertEqual(st, 200)
+            os.kill(s.fcgi_pid, signal.SIGTERM)
+            self.assertEqual(s.proc.wait(15), 0)
             self.assertFalse(os.path.exists(s.sock))
         finally:
             s.stop()

@@ -14,7 +14,8 @@ void		ocss_test_add(CU_pSuite, const char *name, CU_TestFunc);
 	X(auth) \
 	X(config) \
 	X(request) \
-	X(audit)
+	X(audit) \
+	X(store)
 
 #define OCSS_DECLARE(n) void suite_##n(void);
 OCSS_SUITES(OCSS_DECLARE)

@@ -15,7 +15,8 @@ void		ocss_test_add(CU_pSuite, const char *name, CU_TestFunc);
 	X(config) \
 	X(request) \
 	X(audit) \
-	X(store)
+	X(store) \
+	X(skillscan)
 
 #define OCSS_DECLARE(n) void suite_##n(void);
 OCSS_SUITES(OCSS_DECLARE)

@@ -307,7 +307,7 @@ bind(struct ctx *c, const char *name, size_t n, struct val v)
 {
 	struct sym *s;
 
-	if (v.k == VK_UNK && !(v.f & VF_TAINT)) {
+	if (v.k == VK_UNK && !(v.f & (VF_TAINT | VF_DECODED))) {
 		/* Unknown value: forget what the name meant, if anything. */
 		if ((s = sym_find(c, name, n, 0)) != NULL)
 			s->v = UNK;
@@ -956,7 +956,8 @@ resolve_call(struct ctx *c, TSNode n, int is_new, struct call *cl, int d)
 		obj = field(c, fn, F_OBJECT);
 		if (text_is(c, prop, "call") || text_is(c, prop, "apply")) {
 			cl->callee = ev(c, obj, d + 1);
-			if (cl->callee.k == VK_PATH) {
+			if (cl->callee.k == VK_PATH &&
+			    !streq(&cl->callee, "Reflect")) {
 				cl->direct = 0;
 				if (text_is(c, prop, "call")) {
 					for (i = 1; i < cl->nargs; i++)
@@ -1246,7 +1247,8 @@ ev_call(struct ctx *c, TSNode n, int is_new, int d)
 			if (r.k != VK_UNK)
 				return r;
 		}
-		taint |= recv.f & VF_TAINT;
+		/* Methods of decoded data (toString, trim...) stay decoded. */
+		taint |= recv.f & (VF_TAINT | VF_DECODED);
 		if (recv.k == VK_PATH && streq(&recv, "process.env"))
 			taint |= VF_ENV;
 	}
@@ -2010,7 +2012,7 @@ check_call(struct ctx *c, TSNode n, int is_new)
 	    path_is(p, "String.fromCodePoint")) {
 		a = from_char_code(c, &cl, d);
 		if (a.k == VK_STR && (cl.nargs >= 3 || (cl.nargs == 1 &&
-		    K(c, cl.args[0]) == K_SPREAD) || a.n >= 3))
+		    K(c, cl.args[0]) == K_SPREAD)))
 			emit_val(c, SS_CK_OBF_FROMCHARCODE, n, &a);
 	} else if (path_is(p, "atob") || path_is(p, "Buffer.from")) {
 		if (cl.nargs > 0 && K(c, cl.args[0]) == K_STRING &&

@@ -16,6 +16,7 @@ void		ocss_test_add(CU_pSuite, const char *name, CU_TestFunc);
 	X(request) \
 	X(audit) \
 	X(store) \
+	X(token) \
 	X(skillscan)
 
 #define OCSS_DECLARE(n) void suite_##n(void);

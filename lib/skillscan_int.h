@@ -26,6 +26,8 @@
 	X(CP_DETACHED, "detached_process") \
 	X(SHELL_DANGEROUS, "dangerous_shell_command") \
 	X(PROCESS_BINDING, "process_binding") \
+	X(NATIVE_ADDON, "native_addon") \
+	X(MODULE_LOAD, "module_load") \
 	X(WORKER_EVAL, "worker_eval") \
 	X(INSTALL_SCRIPT, "install_script") \
 	X(NET_UNLISTED, "network_unlisted_host") \

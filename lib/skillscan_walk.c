@@ -1904,6 +1904,11 @@ check_call(struct ctx *c, TSNode n, int is_new)
 		}
 		return;
 	}
+	/* Module._load / module.constructor._load: loading code without
+	 * require; the receiver is rarely resolvable, the name is enough. */
+	if (K(c, cl.calleen) == K_MEMBER &&
+	    text_is(c, field(c, cl.calleen, F_PROPERTY), "_load"))
+		emit(c, SS_CK_MODULE_LOAD, n, "_load");
 	if (cl.callee.k != VK_PATH)
 		return;
 	p = &cl.callee;
@@ -1916,6 +1921,12 @@ check_call(struct ctx *c, TSNode n, int is_new)
 		check_code(c, &cl, n, 0, 0, d);
 		sink = danger = 1;
 	} else if (path_is(p, "Function")) {
+		/* Function('return this')(): the global-object idiom of UMD
+		 * bundles, constant and harmless. */
+		a = arg(c, &cl, 0, d);
+		if (cl.nargs == 1 && exact(&a) && !(a.f & VF_BUILT) &&
+		    (streq(&a, "return this") || streq(&a, "return this;")))
+			return;
 		emit(c, SS_CK_FUNCTION_CTOR, n, "Function");
 		check_code(c, &cl, n, 0, MAXARGS, d);
 		sink = danger = 1;
@@ -1997,6 +2008,9 @@ check_call(struct ctx *c, TSNode n, int is_new)
 	} else if (path_is(p, "process.binding") ||
 	    path_is(p, "process._linkedBinding")) {
 		emit(c, SS_CK_PROCESS_BINDING, n, p->s);
+		sink = danger = 1;
+	} else if (path_is(p, "process.dlopen")) {
+		emit(c, SS_CK_NATIVE_ADDON, n, p->s);
 		sink = danger = 1;
 	} else if (path_is(p, "worker_threads.Worker")) {
 		if (cl.nargs > 1 && opt_true(c, cl.args[1], "eval")) {
@@ -2474,8 +2488,7 @@ ss_walk_file(struct ocss_skillscan *sc, const char *name, int lang,
 		if (c.oom)
 			break;
 		/* Pre-order: down, else right, else up until a right. */
-		if (ts_node_child_count(n) > 0 &&
-		    ts_tree_cursor_goto_first_child(&cur))
+		if (ts_tree_cursor_goto_first_child(&cur))
 			continue;
 		while (!ts_tree_cursor_goto_next_sibling(&cur))
 			if (!ts_tree_cursor_goto_parent(&cur))

@@ -1390,11 +1390,20 @@ ev(struct ctx *c, TSNode n, int d)
 			return concat(c, a, b);
 		}
 		if (text_is(c, ch, "||") || text_is(c, ch, "??")) {
-			if (a.k != VK_UNK)
+			/* x || fallback: a known API on either side is what
+			 * runs (globalThis.fetch || require('node-fetch'));
+			 * an unknown string on the left makes it unknown. */
+			if (a.k == VK_PATH)
 				return a;
 			b = ev(c, field(c, n, F_RIGHT), d + 1);
-			b.f |= a.f & VF_TAINT;
-			return b;
+			if (a.k == VK_UNK && b.k == VK_PATH) {
+				b.f |= a.f & VF_TAINT;
+				return b;
+			}
+			if (a.k == VK_STR && exact(&a) && a.n > 0)
+				return a;
+			return (struct val){ VK_UNK, (a.f | b.f) & VF_TAINT,
+			    NULL, 0 };
 		}
 		b = ev(c, field(c, n, F_RIGHT), d + 1);
 		return (struct val){ VK_UNK, (a.f | b.f) & VF_TAINT, NULL, 0 };
@@ -1877,6 +1886,45 @@ sensitive_module(const struct val *m)
 		if (streq(m, mods[i]))
 			return 1;
 	return 0;
+}
+
+/* APIs whose name, when spelled through a built string, is reported even
+ * without a call. */
+static int
+danger_path(const struct val *p)
+{
+	const char *dot;
+
+	if (path_is(p, "eval") || path_is(p, "Function") ||
+	    path_is(p, "require") || path_is(p, "process.binding") ||
+	    path_is(p, "process._linkedBinding") ||
+	    path_is(p, "process.dlopen") || path_is(p, "child_process") ||
+	    one_of(p->s, vm_fns))
+		return 1;
+	if ((dot = last_dot(p)) == NULL)
+		return 0;
+	if (is_cp_module(p->s, (size_t)(dot - p->s)))
+		return 1;
+	if (is_fs_module(p->s, (size_t)(dot - p->s)) &&
+	    (one_of(dot + 1, fs_write) || one_of(dot + 1, fs_delete) ||
+	    one_of(dot + 1, fs_delete_rec) || one_of(dot + 1, fs_chmod)))
+		return 1;
+	return 0;
+}
+
+/* obj[key] where key is a string built at run time (concatenation,
+ * escapes, char codes, decoding) and names a dangerous API. */
+static void
+check_subscript(struct ctx *c, TSNode n)
+{
+	struct val	 k, v;
+
+	k = ev(c, field(c, n, F_INDEX), 0);
+	if (!exact(&k) || !(k.f & VF_BUILT))
+		return;
+	v = ev(c, n, 0);
+	if (v.k == VK_PATH && danger_path(&v))
+		emit_val(c, SS_CK_OBF_HIDDEN_API, n, &v);
 }
 
 static void
@@ -2471,6 +2519,9 @@ ss_walk_file(struct ocss_skillscan *sc, const char *name, int lang,
 			break;
 		case K_NEW:
 			check_call(&c, n, 1);
+			break;
+		case K_SUBSCRIPT:
+			check_subscript(&c, n);
 			break;
 		case K_ERROR:
 			if (!have_err) {

@@ -1175,6 +1175,8 @@ from_char_code(struct ctx *c, const struct call *cl, int d)
 
 	for (i = 0; i < cl->nargs; i++) {
 		if (K(c, cl->args[i]) == K_SPREAD) {
+			if (K(c, first_named(c, cl->args[i])) != K_ARRAY)
+				return UNK;
 			n = array_args(c, first_named(c, cl->args[i]), items);
 			for (j = 0; j < n; j++) {
 				v = ev(c, items[j], d + 1);
@@ -2073,7 +2075,7 @@ check_call(struct ctx *c, TSNode n, int is_new)
 	} else if (path_is(p, "String.fromCharCode") ||
 	    path_is(p, "String.fromCodePoint")) {
 		a = from_char_code(c, &cl, d);
-		if (a.k == VK_STR && (cl.nargs >= 3 || (cl.nargs == 1 &&
+		if (a.k == VK_STR && a.n > 0 && (cl.nargs >= 3 || (cl.nargs == 1 &&
 		    K(c, cl.args[0]) == K_SPREAD)))
 			emit_val(c, SS_CK_OBF_FROMCHARCODE, n, &a);
 	} else if (path_is(p, "atob") || path_is(p, "Buffer.from")) {

@@ -387,6 +387,8 @@ test_obfuscation(void)
 		    "String.fromCharCode(...[0x72, 0x65, 0x71]);" },
 		{ "obf.fromcharcode", 0, "a.js",
 		    "String.fromCharCode(c); String.fromCharCode(0xfeff);" },
+		{ "obf.fromcharcode", 0, "a.js",
+		    "const v = []; String.fromCharCode(...v);" },
 		{ "obf.hidden-api", 1, "a.js",
 		    "require('child_' + 'process').exec('x');" },
 		{ "obf.hidden-api", 1, "a.js",

@@ -18,29 +18,30 @@
 #include "suites.h"
 
 static struct ocss_skillscan *sc;
-static char srcdir[PATH_MAX];
+static char *srcdir;
 
 /* The source tree: from OCSS_SRCDIR, else from where this file was
  * compiled relative to the build tree holding this executable. */
 static const char *
 find_srcdir(void)
 {
-	char		 exe[PATH_MAX], path[PATH_MAX * 2];
+	char		 exe[PATH_MAX], *path = NULL, *p;
 	const char	*e = getenv("OCSS_SRCDIR"), *suffix =
 	    "tests/unit/test_skillscan.c";
-	size_t		 fl = strlen(__FILE__), sl = strlen(suffix);
+	int		 fl = (int)strlen(__FILE__), sl = (int)strlen(suffix), i;
 	ssize_t		 n;
-	char		*p;
-	int		 i;
 	struct stat	 st;
 
 	if (e != NULL)
 		return e;
+	if (srcdir != NULL)
+		return srcdir;
 	if (fl < sl)
 		return ".";
 	if (__FILE__[0] == '/') {
-		snprintf(srcdir, sizeof(srcdir), "%.*s", (int)(fl - sl), __FILE__);
-		return srcdir;
+		if (asprintf(&srcdir, "%.*s", fl - sl, __FILE__) == -1)
+			srcdir = NULL;
+		return srcdir ? srcdir : ".";
 	}
 	if ((n = readlink("/proc/self/exe", exe, sizeof(exe) - 1)) <= 0)
 		return ".";
@@ -50,32 +51,33 @@ find_srcdir(void)
 		*p = '\0';
 	if ((p = strrchr(exe, '/')) != NULL && strcmp(p, "/tests") == 0)
 		*p = '\0';
-	snprintf(path, sizeof(path), "%s/%.*sconf/scanner-rules.json", exe,
-	    (int)(fl - sl), __FILE__);
-	if (stat(path, &st) == 0) {
-		snprintf(srcdir, sizeof(srcdir), "%s/%.*s", exe, (int)(fl - sl),
-		    __FILE__);
-		return srcdir;
-	}
-	return ".";
+	if (asprintf(&path, "%s/%.*sconf/scanner-rules.json", exe, fl - sl,
+	    __FILE__) != -1 && stat(path, &st) == 0 &&
+	    asprintf(&srcdir, "%s/%.*s", exe, fl - sl, __FILE__) == -1)
+		srcdir = NULL;
+	free(path);
+	return srcdir ? srcdir : ".";
 }
 
 static struct ocss_skillscan *
 scanner(void)
 {
-	char		 rules[PATH_MAX * 2], allow[PATH_MAX * 2];
+	char		*rules = NULL, *allow = NULL;
 	struct ocss_err	 err;
 	const char	*d;
 
 	if (sc != NULL)
 		return sc;
 	d = find_srcdir();
-	snprintf(rules, sizeof(rules), "%s/conf/scanner-rules.json", d);
-	snprintf(allow, sizeof(allow), "%s/conf/egress-allowlist.conf", d);
+	if (asprintf(&rules, "%s/conf/scanner-rules.json", d) == -1 ||
+	    asprintf(&allow, "%s/conf/egress-allowlist.conf", d) == -1)
+		return NULL;
 	if (ocss_skillscan_new(&sc, rules, allow, &err) == -1) {
 		fprintf(stderr, "skillscan: %s\n", err.msg);
-		return NULL;
+		sc = NULL;
 	}
+	free(rules);
+	free(allow);
 	return sc;
 }
 
@@ -540,7 +542,7 @@ static void
 test_directory(void)
 {
 	char				 dir[] = "/tmp/ocss-skillscan-XXXXXX";
-	char				 p[PATH_MAX];
+	char				 p[256];
 	struct ocss_skillscan_report	*r;
 	struct ocss_err			 err;
 	FILE				*f;
@@ -702,6 +704,8 @@ test_cleanup(void)
 {
 	ocss_skillscan_free(sc);
 	sc = NULL;
+	free(srcdir);
+	srcdir = NULL;
 	CU_PASS("freed");
 }
 

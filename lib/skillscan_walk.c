@@ -1303,6 +1303,9 @@ ev_call(struct ctx *c, TSNode n, int is_new, int d)
 			return path_join(c, &cl, 0, d);
 		if (path_is(p, "path.resolve"))
 			return path_join(c, &cl, 1, d);
+		if (path_is(p, "module.createRequire") ||
+		    path_is(p, "module.createRequireFromPath"))
+			return mkpath(c, "require", 7, p->f);
 		if (path_is(p, "os.homedir"))
 			return mkstr(c, "~", 1, 0);
 		if (path_is(p, "os.tmpdir"))
@@ -2197,6 +2200,13 @@ do_import(struct ctx *c, TSNode n)
 				emit(c, SS_CK_CP_IMPORT, n, "child_process");
 		}
 		return;
+	}
+	/* import type { X } from 'm' loads nothing at run time. */
+	cnt = ts_node_child_count(n);
+	for (i = 0; i < cnt && i < 3; i++) {
+		ch = ts_node_child(n, i);
+		if (!ts_node_is_named(ch) && strcmp(ts_node_type(ch), "type") == 0)
+			return;
 	}
 	spec = ev(c, src, 0);
 	if (!exact(&spec))

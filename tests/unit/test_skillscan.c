@@ -219,6 +219,16 @@ test_process(void)
 		    "const cp = await import('child_process'); cp.spawnSync('x');" },
 		{ "proc.child-process", 1, "a.js",
 		    "const run = require('child_process').exec.bind(null); run('x');" },
+		{ "proc.child-process", 1, "a.mjs",
+		    "import { createRequire } from 'node:module';"
+		    " const req = createRequire(import.meta.url);"
+		    " req('child_process').execSync('id');" },
+		{ "proc.child-process", 1, "a.js",
+		    "module.require('child_process').exec('x');" },
+		{ "proc.child-process", 1, "a.js",
+		    "process.mainModule.require('child_process').exec('x');" },
+		{ "proc.child-process", 1, "a.js",
+		    "require.call(null, 'child_process').fork('x');" },
 		{ "proc.child-process", 0, "a.js",
 		    "const re = /a/; re.exec('abc'); db.exec('SELECT 1');" },
 		{ "proc.child-process", 0, "a.js",
@@ -439,6 +449,11 @@ test_typescript_jsx(void)
 		    "cp!.spawn<string>('x' satisfies string);" },
 		{ "dyn.indirect-eval", 1, "a.ts",
 		    "(globalThis as any).eval(code);" },
+		{ "proc.child-process-import", 0, "a.ts",
+		    "import type { ChildProcess } from 'child_process';"
+		    " let p: ChildProcess;" },
+		{ "proc.child-process-import", 1, "a.ts",
+		    "import { type ChildProcess, spawn } from 'child_process';" },
 		{ "dyn.indirect-eval", 1, "a.ts", "(<any>window).eval(code);" },
 		{ "net.unlisted-host", 1, "a.cts",
 		    "enum E { A } const u: string = 'https://x.io';"

@@ -436,6 +436,14 @@ load_rules(struct ocss_skillscan *sc, const char *json, const char *file,
 			goto oom;
 		sc->check_rule[SS_CK_SCAN_BINARY] = (int)sc->nrules - 1;
 	}
+	if (sc->check_rule[SS_CK_SCAN_BUDGET] < 0) {
+		if (add_rule(sc, "scan.budget", OCSS_SKILLSCAN_SCANNER,
+		    OCSS_SKILLSCAN_MEDIUM, "constant-folding budget exceeded: "
+		    "bindings were reset, aliases made before this point are "
+		    "not followed", NULL) == -1)
+			goto oom;
+		sc->check_rule[SS_CK_SCAN_BUDGET] = (int)sc->nrules - 1;
+	}
 	rc = 0;
 	goto done;
 oom:

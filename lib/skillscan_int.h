@@ -49,7 +49,8 @@
 	X(OBF_ENCODED_PAYLOAD, "encoded_payload") \
 	X(SCAN_PARSE_ERROR, "parse_error") \
 	X(SCAN_TOO_LARGE, "too_large") \
-	X(SCAN_BINARY, "binary")
+	X(SCAN_BINARY, "binary") \
+	X(SCAN_BUDGET, "analysis_budget")
 
 #define SS_ENUM(e, s) SS_CK_##e,
 enum ss_check { SS_CHECKS(SS_ENUM) SS_CK_MAX };

@@ -160,6 +160,7 @@ struct ctx {
 	struct sym	*syms;
 	size_t		 nsyms, capsyms;
 	int		 oom;
+	int		 budget;	/* oom because of ARENAMAX */
 };
 
 static void *
@@ -172,8 +173,12 @@ aalloc(struct ctx *c, size_t n)
 	n = (n + 7) & ~(size_t)7;
 	if (k == NULL || k->cap - k->used < n) {
 		cap = n > 65536 ? n : 65536;
-		if (c->arena_total + cap > ARENAMAX ||
-		    (k = malloc(sizeof(*k) + cap)) == NULL) {
+		if (c->arena_total + cap > ARENAMAX) {
+			c->budget = 1;
+			c->oom = 1;
+			return NULL;
+		}
+		if ((k = malloc(sizeof(*k) + cap)) == NULL) {
 			c->oom = 1;
 			return NULL;
 		}
@@ -768,6 +773,11 @@ concat(struct ctx *c, struct val a, struct val b)
 	if (a.k != VK_STR || b.k != VK_STR)
 		f |= VF_PARTIAL;
 	if (an + bn > STRMAX) {
+		if (an >= STRMAX && a.k == VK_STR) {
+			/* Already at the cap: no copy. */
+			a.f |= f | VF_PARTIAL;
+			return a;
+		}
 		if (an >= STRMAX)
 			return mkstr(c, as, STRMAX, f | VF_PARTIAL);
 		bn = STRMAX - an;
@@ -2482,7 +2492,7 @@ ss_walk_file(struct ocss_skillscan *sc, const char *name, int lang,
 	TSTree		*tree;
 	TSTreeCursor	 cur;
 	TSNode		 root, n, first_err;
-	int		 k, have_err = 0;
+	int		 k, have_err = 0, budget_said = 0;
 
 	if (lang < 0 || lang >= SS_NLANG || len > UINT32_MAX)
 		return -1;
@@ -2548,6 +2558,22 @@ ss_walk_file(struct ocss_skillscan *sc, const char *name, int lang,
 			}
 			break;
 		}
+		if (c.budget) {
+			/* Pathological constant folding: forget every binding
+			 * and go on with a fresh table, so code after the
+			 * padding is still analysed; say so once. */
+			if (!budget_said) {
+				emit(&c, SS_CK_SCAN_BUDGET, n,
+				    "64 MiB of folded constants");
+				budget_said = 1;
+			}
+			arena_free(&c);
+			c.arena_total = 0;
+			free(c.syms);
+			c.syms = NULL;
+			c.nsyms = c.capsyms = 0;
+			c.budget = c.oom = 0;
+		}
 		if (c.oom)
 			break;
 		/* Pre-order: down, else right, else up until a right. */
@@ -2564,7 +2590,8 @@ done:
 			first_err = root;
 		emit(&c, SS_CK_SCAN_PARSE_ERROR, first_err, "syntax error");
 	}
-	run_queries(&c, lang, root);
+	if (!c.oom)
+		run_queries(&c, lang, root);
 	ts_tree_delete(tree);
 	free(c.syms);
 	arena_free(&c);

@@ -523,6 +523,31 @@ test_bad_files(void)
 	ocss_skillscan_report_free(r);
 }
 
+/* Padding that folds into huge constants must not stop the analysis of
+ * what follows it. */
+static void
+test_budget(void)
+{
+	struct ocss_buf			 b = OCSS_BUF_INIT;
+	struct ocss_skillscan_report	*r;
+	int				 i;
+
+	ocss_buf_puts(&b, "const a = '");
+	for (i = 0; i < 4000; i++)
+		ocss_buf_putc(&b, 'x');
+	ocss_buf_puts(&b, "';\n");
+	for (i = 0; i < 20000; i++)
+		ocss_buf_printf(&b, "const v%d = `${a}${a}`;\n", i);
+	ocss_buf_puts(&b, "require('child_process').exec('x');\n");
+	r = scan("pad.js", b.data);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+	CU_ASSERT_EQUAL(ocss_skillscan_report_count_rule(r, "scan.budget"), 1);
+	CU_ASSERT_EQUAL(ocss_skillscan_report_count_rule(r,
+	    "proc.child-process"), 1);
+	ocss_skillscan_report_free(r);
+	ocss_buf_free(&b);
+}
+
 static void
 test_manifest(void)
 {
@@ -737,6 +762,7 @@ suite_skillscan(void)
 	ocss_test_add(s, "typescript and jsx", test_typescript_jsx);
 	ocss_test_add(s, "positions and snippet", test_positions_and_snippet);
 	ocss_test_add(s, "binary and oversized files", test_bad_files);
+	ocss_test_add(s, "analysis budget", test_budget);
 	ocss_test_add(s, "package.json manifest", test_manifest);
 	ocss_test_add(s, "directory scan", test_directory);
 	ocss_test_add(s, "trust score", test_score);

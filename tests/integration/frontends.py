@@ -20,6 +20,7 @@ import subprocess
 import tempfile
 import time
 
+import stack
 from stack import (BUILD, SRC, TOKEN, Mock, Stack, alive, free_port, render,
                    wait_for)
 
@@ -117,8 +118,10 @@ class FrontendStack(Stack):
             "OCSS_CONF_DIR": os.path.join(SRC, "conf"),
             "OCSS_STATE_DIR": self.state,
         })
-        # Governance signs plan tokens with it and refuses to start without.
-        self.env.setdefault("GOVERNANCE_SECRET", "frontend-test-governance-secret-0123456789")
+        # Governance signs plan tokens with it and refuses to start without;
+        # the same secret as Stack's once stack.py names one.
+        self.env["GOVERNANCE_SECRET"] = getattr(
+            stack, "GOV_SECRET", "test-governance-secret-0123456789abcdef")
         self.env.pop("OCSS_ENV_FILE", None)
         self.env.update(env or {})
 

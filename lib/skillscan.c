@@ -703,6 +703,12 @@ ss_report_root(const struct ocss_skillscan_report *r)
 }
 
 const char *
+ocss_skillscan_report_path(const struct ocss_skillscan_report *r)
+{
+	return r->name;
+}
+
+const char *
 ocss_skillscan_report_name(const struct ocss_skillscan_report *r)
 {
 	return r->manifest_name ? r->manifest_name : r->name;
@@ -1185,7 +1191,12 @@ ocss_skillscan_path(struct ocss_skillscan *sc, const char *path,
 	base = strrchr(path, '/');
 	free(r->root);
 	if (S_ISDIR(st.st_mode)) {
-		r->root = strdup(path);
+		if ((r->root = strdup(path)) != NULL) {
+			size_t n = strlen(r->root);
+
+			while (n > 1 && r->root[n - 1] == '/')
+				r->root[--n] = '\0';
+		}
 		return scan_dir(sc, path, "", 0, r, err);
 	}
 	r->root = base ? strndup(path, (size_t)(base - path)) : NULL;

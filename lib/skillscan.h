@@ -6,11 +6,11 @@
  *
  * Ownership:
  *  - struct ocss_skillscan (the scanner) owns its rules, allowlist and parsers.
- *    It is not thread safe: use one per thread / worker.  It must outlive
- *    every report it filled (findings point into its rule table).
+ *    It is not thread safe: use one per thread / worker.
  *  - struct ocss_skillscan_report owns its findings, file entries and every
- *    string they point to; those pointers stay valid until
- *    ocss_skillscan_report_free().  A report describes one skill.
+ *    string they point to (copies; nothing points into the scanner); those
+ *    pointers stay valid until ocss_skillscan_report_free().  A report
+ *    describes one skill.
  *
  * Each finding is a flat record of strings and numbers (rule id, category,
  * severity, file, line, column, snippet, detail) so that the quarantine store
@@ -122,8 +122,11 @@ int	ocss_skillscan_manifest(struct ocss_skillscan *, const char *name,
 	    const char *json, size_t len, struct ocss_skillscan_report *,
 	    struct ocss_err *);
 
-/* Report accessors.  Findings are in scan order (file, then position). */
+/* Report accessors.  Findings are in scan order (file, then position).
+ * name: the manifest's name (SKILL.md, else package.json) when there is
+ * one, else the name given to report_new; path: always the latter. */
 const char *ocss_skillscan_report_name(const struct ocss_skillscan_report *);
+const char *ocss_skillscan_report_path(const struct ocss_skillscan_report *);
 size_t	ocss_skillscan_report_count(const struct ocss_skillscan_report *);
 const struct ocss_skillscan_finding *
 	ocss_skillscan_report_finding(const struct ocss_skillscan_report *,

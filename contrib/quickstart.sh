@@ -82,10 +82,15 @@ start() {
 		{
 			echo "# ocss settings for the quick start (see ocss-fcgi(8))."
 			echo "OPENCLAW_TOKEN=$("$BUILD/ocss" token)"
+			echo "GOVERNANCE_SECRET=$("$BUILD/ocss" token)"
 			echo "# UPSTREAM_URL=http://127.0.0.1:18789"
 		} > "$RUN/ocss.env"
 		umask 022
 		say "new token written to $RUN/ocss.env"
+	fi
+	# Env files from before governance existed get a secret too.
+	if ! grep -q '^GOVERNANCE_SECRET=' "$RUN/ocss.env"; then
+		echo "GOVERNANCE_SECRET=$("$BUILD/ocss" token)" >> "$RUN/ocss.env"
 	fi
 	token=$(envval OPENCLAW_TOKEN)
 	upstream=$(envval UPSTREAM_URL)

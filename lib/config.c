@@ -221,6 +221,25 @@ parse_long(const char *s, long min, long max, long *out)
 	return 0;
 }
 
+/* A duration in seconds, 1 s to 30 days. */
+static int
+time_setting(const struct src *s, const char *key, long def, long *out,
+    struct ocss_err *err)
+{
+	const char	*v;
+	char		 w[512];
+
+	*out = def;
+	if ((v = get(s, key, w, sizeof(w))) == NULL)
+		return 0;
+	if (parse_long(v, 1, 30L * 86400, out) == -1) {
+		ocss_err_set(err, "%s (%s) is '%s': use seconds from 1 to "
+		    "2592000", key, w, v);
+		return -1;
+	}
+	return 0;
+}
+
 static int
 dup_or_default(char **dst, const char *v, const char *def)
 {
@@ -365,6 +384,38 @@ ocss_config_load(struct ocss_config *c, const char *env_file,
 		    "true or false", w, v);
 		goto fail;
 	}
+	c->gov_enabled = 1;
+	if ((v = get(&s, "GOVERNANCE_ENABLED", w, sizeof(w))) != NULL &&
+	    ocss_config_parse_bool(v, &c->gov_enabled) == -1) {
+		ocss_err_set(err, "GOVERNANCE_ENABLED (%s) is '%s': use true or "
+		    "false", w, v);
+		goto fail;
+	}
+	if ((v = get(&s, "GOVERNANCE_SECRET", w, sizeof(w))) != NULL &&
+	    *v != '\0' && (c->gov_secret = strdup(v)) == NULL)
+		goto oom;
+	if (c->gov_enabled && (c->gov_secret == NULL ||
+	    strlen(c->gov_secret) < 32)) {
+		ocss_err_set(err, "GOVERNANCE_SECRET is %s: governance signs plan "
+		    "tokens with it; set at least 32 characters ('ocss token' "
+		    "makes one) or turn governance off with "
+		    "GOVERNANCE_ENABLED=false", c->gov_secret ? "too short" :
+		    "not set");
+		goto fail;
+	}
+	if (time_setting(&s, "GOVERNANCE_APPROVAL_TTL", 3600,
+	    &c->gov_approval_ttl, err) == -1 ||
+	    time_setting(&s, "GOVERNANCE_TOKEN_TTL", 900, &c->gov_token_ttl,
+	    err) == -1 ||
+	    time_setting(&s, "GOVERNANCE_SESSION_TTL", 3600,
+	    &c->gov_session_ttl, err) == -1)
+		goto fail;
+	if ((v = get(&s, "GOVERNANCE_ALLOW_SELF_APPROVAL", w, sizeof(w))) !=
+	    NULL && ocss_config_parse_bool(v, &c->gov_self_approval) == -1) {
+		ocss_err_set(err, "GOVERNANCE_ALLOW_SELF_APPROVAL (%s) is '%s': "
+		    "use true or false", w, v);
+		goto fail;
+	}
 	free_src(&s);
 	return 0;
 oom:
@@ -390,6 +441,7 @@ ocss_config_free(struct ocss_config *c)
 {
 	free_secret(c->token);
 	free_secret(c->upstream_token);
+	free_secret(c->gov_secret);
 	free(c->upstream_url);
 	free(c->conf_dir);
 	free(c->state_dir);

@@ -31,6 +31,12 @@ struct ocss_config {
 	int		 audit_fail_closed; /* OCSS_AUDIT_FAIL_CLOSED */
 	enum ocss_fsync	 audit_fsync;	/* OCSS_AUDIT_FSYNC */
 	int		 forward_client_ip; /* OCSS_FORWARD_CLIENT_IP */
+	int		 gov_enabled;	/* GOVERNANCE_ENABLED */
+	char		*gov_secret;	/* GOVERNANCE_SECRET */
+	long		 gov_approval_ttl; /* GOVERNANCE_APPROVAL_TTL s */
+	long		 gov_token_ttl;	/* GOVERNANCE_TOKEN_TTL s */
+	long		 gov_session_ttl; /* GOVERNANCE_SESSION_TTL s */
+	int		 gov_self_approval; /* GOVERNANCE_ALLOW_SELF_APPROVAL */
 };
 
 /*

@@ -3,32 +3,45 @@
 #include <string.h>
 #include <strings.h>
 
+#include <json-c/json.h>
+
 #include "audit.h"
 #include "auth.h"
 #include "buf.h"
 #include "gateway.h"
+#include "governance.h"
 #include "path.h"
+#include "store.h"
 #include "upstream.h"
+
+#define JSON_MAX_DEPTH		64
+#define GOV_REST_MAX_BODY	65536
+#define CLEANUP_EVERY_MS	60000
 
 struct ocss_gateway {
 	const struct ocss_config *cfg;
 	struct ocss_auth	*auth;
 	struct ocss_audit	*audit;
+	struct ocss_gov		*gov;	/* NULL: GOVERNANCE_ENABLED=false */
 };
 
 struct ocss_gw_thread {
 	struct ocss_gateway	*gw;
 	struct ocss_upstream	*up;
+	struct ocss_store	*store;
+	int64_t			 last_cleanup;
 	struct ocss_buf		 canon;	/* decoded canonical path */
 	struct ocss_buf		 target; /* encoded path + query for upstream */
 	struct ocss_buf		 body;	/* buffered request body */
 	struct ocss_buf		 extra;	/* extra audit members */
+	struct ocss_buf		 out;	/* JSON answers built here */
 };
 
 struct ocss_gateway *
 ocss_gateway_new(const struct ocss_config *cfg, struct ocss_err *err)
 {
 	struct ocss_gateway *g;
+	struct ocss_store *st;
 
 	if ((g = calloc(1, sizeof(*g))) == NULL) {
 		ocss_err_set(err, "out of memory");
@@ -44,6 +57,29 @@ ocss_gateway_new(const struct ocss_config *cfg, struct ocss_err *err)
 	if ((g->audit = ocss_audit_open(cfg->audit_log_path, cfg->audit_fsync,
 	    err)) == NULL)
 		goto fail;
+	/* Open (and migrate) the store once here so a broken state directory
+	 * stops the start; threads open their own connections. */
+	if ((st = ocss_store_open(cfg->state_dir, err)) == NULL)
+		goto fail;
+	ocss_store_close(st);
+	if (cfg->gov_enabled) {
+		if ((g->gov = ocss_gov_load(cfg, err)) == NULL)
+			goto fail;
+	} else {
+		struct ocss_audit_event e;
+
+		memset(&e, 0, sizeof(e));
+		e.event = "startup";
+		e.decision = "governance_disabled";
+		e.reason = "GOVERNANCE_ENABLED=false: tool calls are not "
+		    "governed";
+		if (ocss_audit_write(g->audit, &e) == -1 &&
+		    cfg->audit_fail_closed) {
+			ocss_err_set(err, "audit log %s: cannot write",
+			    cfg->audit_log_path);
+			goto fail;
+		}
+	}
 	return g;
 fail:
 	ocss_gateway_free(g);
@@ -57,6 +93,7 @@ ocss_gateway_free(struct ocss_gateway *g)
 		return;
 	ocss_auth_free(g->auth);
 	ocss_audit_close(g->audit);
+	ocss_gov_free(g->gov);
 	free(g);
 }
 
@@ -70,8 +107,9 @@ ocss_gateway_thread_new(struct ocss_gateway *g, struct ocss_err *err)
 		return NULL;
 	}
 	t->gw = g;
-	if ((t->up = ocss_upstream_new(g->cfg, err)) == NULL) {
-		free(t);
+	if ((t->up = ocss_upstream_new(g->cfg, err)) == NULL ||
+	    (t->store = ocss_store_open(g->cfg->state_dir, err)) == NULL) {
+		ocss_gateway_thread_free(t);
 		return NULL;
 	}
 	return t;
@@ -83,6 +121,8 @@ ocss_gateway_thread_free(struct ocss_gw_thread *t)
 	if (t == NULL)
 		return;
 	ocss_upstream_free(t->up);
+	ocss_store_close(t->store);
+	ocss_buf_free(&t->out);
 	ocss_buf_free(&t->canon);
 	ocss_buf_free(&t->target);
 	ocss_buf_free(&t->body);
@@ -151,11 +191,11 @@ health(struct ocss_gw_thread *t, struct ocss_request *r,
 	ocss_buf_free(&b);
 }
 
-/* Read the whole body into t->body.  0, or the HTTP status to refuse with. */
+/* Read the whole body (at most max bytes) into t->body.  0, or the HTTP
+ * status to refuse with. */
 static int
-read_body(struct ocss_gw_thread *t, struct ocss_request *r)
+read_body(struct ocss_gw_thread *t, struct ocss_request *r, size_t max)
 {
-	size_t	 max = t->gw->cfg->max_body;
 	ssize_t	 n;
 
 	ocss_buf_reset(&t->body);
@@ -189,16 +229,168 @@ is_json(const struct ocss_request *r)
 	return ct != NULL && strncasecmp(ct, "application/json", 16) == 0;
 }
 
+static int
+may_have_body(const struct ocss_request *r)
+{
+	return r->content_length != 0 && strcmp(r->method, "GET") != 0 &&
+	    strcmp(r->method, "HEAD") != 0;
+}
+
+/* Parse t->body strictly: one JSON value, nothing after it, bounded
+ * depth.  NULL when it is not JSON. */
+static json_object *
+parse_json(struct ocss_gw_thread *t)
+{
+	struct json_tokener	*tk;
+	json_object		*o;
+
+	if ((tk = json_tokener_new_ex(JSON_MAX_DEPTH)) == NULL)
+		return NULL;
+	o = json_tokener_parse_ex(tk, t->body.data, (int)t->body.len);
+	if (o != NULL && (json_tokener_get_error(tk) != json_tokener_success ||
+	    (size_t)json_tokener_get_parse_end(tk) != t->body.len)) {
+		json_object_put(o);
+		o = NULL;
+	}
+	json_tokener_free(tk);
+	return o;
+}
+
+static void
+maybe_cleanup(struct ocss_gw_thread *t, int64_t now)
+{
+	struct ocss_err	 err;
+
+	if (now - t->last_cleanup < CLEANUP_EVERY_MS)
+		return;
+	t->last_cleanup = now;
+	if (ocss_store_cleanup(t->store, now, &err) == -1)
+		fprintf(stderr, "ocss: %s\n", err.msg);
+}
+
+static void
+governance_rest(struct ocss_gw_thread *t, struct ocss_request *r,
+    struct ocss_writer *w, const char *sub)
+{
+	const char	*reason = NULL;
+	int64_t		 now = ocss_store_now_ms();
+	int		 st;
+
+	if (t->gw->gov == NULL) {
+		deny(t, r, w, "governance", 404, "governance_disabled",
+		    "governance is off (GOVERNANCE_ENABLED=false)", NULL, 0);
+		return;
+	}
+	ocss_buf_reset(&t->body);
+	if (may_have_body(r) && (st = read_body(t, r, GOV_REST_MAX_BODY))) {
+		deny(t, r, w, "governance", st, st == 413 ? "body_too_large" :
+		    "bad_body", st == 413 ? "governance requests are small" :
+		    "request body truncated or unreadable", NULL, 0);
+		return;
+	}
+	maybe_cleanup(t, now);
+	ocss_buf_reset(&t->out);
+	ocss_buf_reset(&t->extra);
+	st = ocss_gov_rest(t->gw->gov, t->store, r->method, sub, r->query,
+	    t->body.data, t->body.len, now, &t->out, &reason, &t->extra);
+	if (st == 500 || t->out.len == 0) {
+		deny(t, r, w, "governance", 500, "internal", "internal error",
+		    NULL, 0);
+		return;
+	}
+	/* Operator decisions are audited before they are answered. */
+	if (reason != NULL && audit(t, r, "governance_decision",
+	    st == 200 ? "allow" : "deny", reason, st, t->extra.len ?
+	    t->extra.data : NULL) == -1) {
+		(void)ocss_respond_error(w, r, 503, "audit_unavailable",
+		    "the audit log cannot be written", NULL, 0);
+		return;
+	}
+	(void)ocss_respond(w, r, st, "application/json", t->out.data,
+	    t->out.len);
+}
+
+/*
+ * Governance of a JSON body.  Returns 1 when the request may go on (with
+ * *nadd headers for the upstream in add[]), 0 when an answer was sent.
+ */
+static int
+govern(struct ocss_gw_thread *t, struct ocss_request *r,
+    struct ocss_writer *w, json_object *body, struct ocss_gov_result *res,
+    struct ocss_header *add, size_t *nadd)
+{
+	struct ocss_gov_input	 in;
+	struct ocss_err		 err;
+	const char		*who;
+	const char		*sess;
+
+	memset(&in, 0, sizeof(in));
+	in.body = body;
+	in.plan_id = ocss_request_header(r, "X-Governance-Plan-Id");
+	in.token = ocss_request_header(r, "X-Governance-Token");
+	sess = ocss_request_header(r, "X-Session-Id");
+	in.session = sess ? sess : ocss_request_header(r,
+	    "X-Openclaw-Session-Key");
+	who = ocss_request_header(r, "X-Governance-Requester");
+	in.requester = who && *who ? who : r->peer;
+	in.now_ms = ocss_store_now_ms();
+	maybe_cleanup(t, in.now_ms);
+	if (ocss_gov_evaluate(t->gw->gov, t->store, &in, res, &err) == -1) {
+		fprintf(stderr, "ocss: %s\n", err.msg);
+		deny(t, r, w, "governance", 503, "governance_unavailable",
+		    "governance state cannot be read; refusing (fail closed)",
+		    NULL, 0);
+		return 0;
+	}
+	switch (res->decision) {
+	case OCSS_GOV_NONE:
+		return 1;
+	case OCSS_GOV_ALLOW:
+		if (audit(t, r, "governance", "allow", res->reason, 0,
+		    res->audit.len ? res->audit.data : NULL) == -1) {
+			(void)ocss_respond_error(w, r, 503, "audit_unavailable",
+			    "the audit log cannot be written", NULL, 0);
+			return 0;
+		}
+		add[0].name = "X-Governance-Plan-Id";
+		add[0].value = res->plan_id;
+		add[1].name = "X-Governance-Token";
+		add[1].value = res->token.data;
+		*nadd = 2;
+		return 1;
+	case OCSS_GOV_APPROVAL:
+		if (audit(t, r, "governance", "require_approval", res->reason,
+		    202, res->audit.data) == -1) {
+			(void)ocss_respond_error(w, r, 503, "audit_unavailable",
+			    "the audit log cannot be written", NULL, 0);
+			return 0;
+		}
+		(void)ocss_respond(w, r, 202, "application/json",
+		    res->body.data, res->body.len);
+		return 0;
+	default:
+		(void)audit(t, r, "governance", "deny", res->reason, 403,
+		    res->audit.len ? res->audit.data : NULL);
+		(void)ocss_respond(w, r, 403, "application/json",
+		    res->body.data, res->body.len);
+		return 0;
+	}
+}
+
 static void
 proxy(struct ocss_gw_thread *t, struct ocss_request *r, struct ocss_writer *w)
 {
 	const struct ocss_config *cfg = t->gw->cfg;
 	struct ocss_fwd		 f;
 	struct ocss_fwd_result	 res;
+	struct ocss_gov_result	 gres;
+	struct ocss_header	 add[2];
+	json_object		*json = NULL;
 	int			 st, status;
 	const char		*code, *msg;
 
 	memset(&f, 0, sizeof(f));
+	memset(&gres, 0, sizeof(gres));
 	f.req = r;
 	if (r->content_length >= 0 &&
 	    (unsigned long long)r->content_length > cfg->max_body) {
@@ -206,10 +398,12 @@ proxy(struct ocss_gw_thread *t, struct ocss_request *r, struct ocss_writer *w)
 		    "request body exceeds OCSS_MAX_BODY", NULL, 0);
 		return;
 	}
-	/* JSON bodies are what the inspecting stages read: take them whole.
-	 * Anything else streams through as it arrives. */
-	if (is_json(r) && (r->content_length > 0 || r->content_length < 0)) {
-		if ((st = read_body(t, r)) != 0) {
+	/* JSON bodies (and anything for the API under /v1/) are what the
+	 * inspecting stages read: take them whole.  Anything else streams
+	 * through as it arrives. */
+	if (may_have_body(r) && (is_json(r) ||
+	    strncmp(t->canon.data, "/v1/", 4) == 0)) {
+		if ((st = read_body(t, r, cfg->max_body)) != 0) {
 			deny(t, r, w, "request", st, st == 413 ?
 			    "body_too_large" : st == 400 ? "bad_body" :
 			    "internal", st == 413 ?
@@ -220,6 +414,22 @@ proxy(struct ocss_gw_thread *t, struct ocss_request *r, struct ocss_writer *w)
 		}
 		f.body = t->body.data;
 		f.body_len = t->body.len;
+		json = t->body.len ? parse_json(t) : NULL;
+		/* Declared JSON must be JSON: a lenient upstream parser must
+		 * not see tool calls the inspection could not. */
+		if (json == NULL && is_json(r) && t->body.len) {
+			deny(t, r, w, "request", 400, "bad_json", "the body is "
+			    "not valid JSON (or nested deeper than 64)",
+			    NULL, 0);
+			return;
+		}
+		if (json != NULL && t->gw->gov != NULL &&
+		    !govern(t, r, w, json, &gres, add, &f.nadd)) {
+			json_object_put(json);
+			ocss_gov_result_free(&gres);
+			return;
+		}
+		f.add = add;
 	}
 
 	ocss_buf_reset(&t->target);
@@ -228,17 +438,17 @@ proxy(struct ocss_gw_thread *t, struct ocss_request *r, struct ocss_writer *w)
 	    ocss_buf_puts(&t->target, r->query) == -1))) {
 		deny(t, r, w, "request", 500, "internal", "out of memory",
 		    NULL, 0);
-		return;
+		goto done;
 	}
 	f.target = t->target.data;
 
 	if (audit(t, r, "proxy", "allow", "authenticated", 0, NULL) == -1) {
 		(void)ocss_respond_error(w, r, 503, "audit_unavailable",
 		    "the audit log cannot be written", NULL, 0);
-		return;
+		goto done;
 	}
 	if (ocss_upstream_forward(t->up, &f, w, &res) == 0)
-		return;
+		goto done;
 
 	switch (res.outcome) {
 	case OCSS_FWD_CONNECT:
@@ -281,6 +491,9 @@ proxy(struct ocss_gw_thread *t, struct ocss_request *r, struct ocss_writer *w)
 	    res.head_sent ? res.status : status, t->extra.data);
 	if (!res.head_sent && status != 0)
 		(void)ocss_respond_error(w, r, status, code, msg, NULL, 0);
+done:
+	json_object_put(json);
+	ocss_gov_result_free(&gres);
 }
 
 void
@@ -340,6 +553,11 @@ ocss_gateway_handle(struct ocss_gw_thread *t, struct ocss_request *r,
 		return;
 	case OCSS_AUTH_OK:
 		break;
+	}
+	if (strcmp(t->canon.data, "/governance") == 0 ||
+	    strncmp(t->canon.data, "/governance/", 12) == 0) {
+		governance_rest(t, r, w, t->canon.data + 11);
+		return;
 	}
 	proxy(t, r, w);
 }

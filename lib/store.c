@@ -32,6 +32,30 @@ static const char *migrations[] = {
 	"CREATE TABLE rate_hits (key TEXT NOT NULL, ts INTEGER NOT NULL);"
 	"CREATE INDEX rate_hits_key_ts ON rate_hits (key, ts);"
 	"CREATE INDEX rate_hits_ts ON rate_hits (ts);",
+	/* 1 -> 2: governance. */
+	"CREATE TABLE gov_plans ("
+	"  id TEXT PRIMARY KEY, session TEXT NOT NULL,"
+	"  decision TEXT NOT NULL, digest TEXT NOT NULL,"
+	"  plan_json TEXT NOT NULL, violations_json TEXT NOT NULL,"
+	"  requester TEXT, created INTEGER NOT NULL, expires INTEGER NOT NULL);"
+	"CREATE INDEX gov_plans_expires ON gov_plans (expires);"
+	"CREATE TABLE gov_approvals ("
+	"  id TEXT PRIMARY KEY,"
+	"  plan_id TEXT NOT NULL UNIQUE REFERENCES gov_plans (id)"
+	"    ON DELETE CASCADE,"
+	"  status TEXT NOT NULL CHECK (status IN"
+	"    ('pending', 'approved', 'rejected', 'expired')),"
+	"  decided_by TEXT, note TEXT, created INTEGER NOT NULL,"
+	"  expires INTEGER NOT NULL, decided_at INTEGER NOT NULL DEFAULT 0,"
+	"  token_expires INTEGER NOT NULL DEFAULT 0);"
+	"CREATE INDEX gov_approvals_status ON gov_approvals (status, created);"
+	"CREATE TABLE gov_sessions ("
+	"  id TEXT PRIMARY KEY, created INTEGER NOT NULL,"
+	"  last_seen INTEGER NOT NULL, expires INTEGER NOT NULL);"
+	"CREATE TABLE gov_session_actions ("
+	"  session TEXT NOT NULL, ts INTEGER NOT NULL,"
+	"  category TEXT NOT NULL, tool TEXT NOT NULL);"
+	"CREATE INDEX gov_session_actions_s ON gov_session_actions (session, ts);",
 };
 
 int64_t
@@ -269,6 +293,15 @@ ocss_store_cleanup(struct ocss_store *s, int64_t now, struct ocss_err *err)
 		"DELETE FROM seen WHERE expires <= ?1",
 		/* Hits older than a day can matter to no sane window. */
 		"DELETE FROM rate_hits WHERE ts <= ?1 - 86400000",
+		"UPDATE gov_approvals SET status = 'expired' "
+		"WHERE status = 'pending' AND expires <= ?1",
+		"DELETE FROM gov_session_actions WHERE session IN "
+		"(SELECT id FROM gov_sessions WHERE expires <= ?1)",
+		"DELETE FROM gov_sessions WHERE expires <= ?1",
+		/* Decided or unapproved plans, once no token can use them. */
+		"DELETE FROM gov_plans WHERE expires <= ?1 AND id NOT IN "
+		"(SELECT plan_id FROM gov_approvals WHERE status = 'pending' "
+		"OR token_expires > ?1)",
 	};
 	size_t		 i;
 
@@ -284,4 +317,347 @@ ocss_store_cleanup(struct ocss_store *s, int64_t now, struct ocss_err *err)
 		sqlite3_finalize(st);
 	}
 	return n;
+}
+
+/* Governance records. */
+
+static char *
+col_dup(sqlite3_stmt *st, int i)
+{
+	const unsigned char *t = sqlite3_column_text(st, i);
+
+	return t ? strdup((const char *)t) : NULL;
+}
+
+static void
+bind_opt(sqlite3_stmt *st, int i, const char *v)
+{
+	if (v == NULL)
+		sqlite3_bind_null(st, i);
+	else
+		sqlite3_bind_text(st, i, v, -1, SQLITE_TRANSIENT);
+}
+
+void
+ocss_store_plan_free(struct ocss_plan_rec *p)
+{
+	free(p->id);
+	free(p->session);
+	free(p->decision);
+	free(p->digest);
+	free(p->plan_json);
+	free(p->violations_json);
+	free(p->requester);
+	memset(p, 0, sizeof(*p));
+}
+
+void
+ocss_store_approval_free(struct ocss_approval_rec *a)
+{
+	free(a->id);
+	free(a->plan_id);
+	free(a->status);
+	free(a->decided_by);
+	free(a->note);
+	memset(a, 0, sizeof(*a));
+}
+
+/* Run a prepared statement to completion; 0 or -1. */
+static int
+step_done(struct ocss_store *s, sqlite3_stmt *st, const char *what,
+    struct ocss_err *err)
+{
+	int	 rc = sqlite3_step(st);
+
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return fail(s, err, what);
+	return 0;
+}
+
+int
+ocss_store_plan_put(struct ocss_store *s, const struct ocss_plan_rec *p,
+    struct ocss_err *err)
+{
+	sqlite3_stmt	*st;
+
+	if (sqlite3_prepare_v2(s->db, "INSERT INTO gov_plans (id, session, "
+	    "decision, digest, plan_json, violations_json, requester, created,"
+	    " expires) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) "
+	    "ON CONFLICT (id) DO UPDATE SET decision = excluded.decision, "
+	    "expires = excluded.expires", -1, &st, NULL))
+		return fail(s, err, "store plan");
+	bind_opt(st, 1, p->id);
+	bind_opt(st, 2, p->session);
+	bind_opt(st, 3, p->decision);
+	bind_opt(st, 4, p->digest);
+	bind_opt(st, 5, p->plan_json);
+	bind_opt(st, 6, p->violations_json ? p->violations_json : "[]");
+	bind_opt(st, 7, p->requester);
+	sqlite3_bind_int64(st, 8, p->created);
+	sqlite3_bind_int64(st, 9, p->expires);
+	return step_done(s, st, "store plan", err);
+}
+
+int
+ocss_store_plan_get(struct ocss_store *s, const char *id,
+    struct ocss_plan_rec *p, struct ocss_err *err)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	memset(p, 0, sizeof(*p));
+	if (sqlite3_prepare_v2(s->db, "SELECT id, session, decision, digest, "
+	    "plan_json, violations_json, requester, created, expires FROM "
+	    "gov_plans WHERE id = ?1", -1, &st, NULL))
+		return fail(s, err, "read plan");
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		p->id = col_dup(st, 0);
+		p->session = col_dup(st, 1);
+		p->decision = col_dup(st, 2);
+		p->digest = col_dup(st, 3);
+		p->plan_json = col_dup(st, 4);
+		p->violations_json = col_dup(st, 5);
+		p->requester = col_dup(st, 6);
+		p->created = sqlite3_column_int64(st, 7);
+		p->expires = sqlite3_column_int64(st, 8);
+	}
+	sqlite3_finalize(st);
+	if (rc == SQLITE_ROW)
+		return 0;
+	if (rc == SQLITE_DONE)
+		return 1;
+	return fail(s, err, "read plan");
+}
+
+int
+ocss_store_approval_put(struct ocss_store *s,
+    const struct ocss_approval_rec *a, struct ocss_err *err)
+{
+	sqlite3_stmt	*st;
+
+	if (sqlite3_prepare_v2(s->db, "INSERT INTO gov_approvals (id, "
+	    "plan_id, status, created, expires) VALUES (?1, ?2, ?3, ?4, ?5)",
+	    -1, &st, NULL))
+		return fail(s, err, "store approval");
+	bind_opt(st, 1, a->id);
+	bind_opt(st, 2, a->plan_id);
+	bind_opt(st, 3, a->status ? a->status : "pending");
+	sqlite3_bind_int64(st, 4, a->created);
+	sqlite3_bind_int64(st, 5, a->expires);
+	return step_done(s, st, "store approval", err);
+}
+
+#define APPROVAL_COLS "id, plan_id, CASE WHEN status = 'pending' AND " \
+	"expires <= ?9 THEN 'expired' ELSE status END AS status, decided_by, " \
+	"note, " \
+	"created, expires, decided_at, token_expires"
+
+static void
+approval_row(sqlite3_stmt *st, struct ocss_approval_rec *a)
+{
+	a->id = col_dup(st, 0);
+	a->plan_id = col_dup(st, 1);
+	a->status = col_dup(st, 2);
+	a->decided_by = col_dup(st, 3);
+	a->note = col_dup(st, 4);
+	a->created = sqlite3_column_int64(st, 5);
+	a->expires = sqlite3_column_int64(st, 6);
+	a->decided_at = sqlite3_column_int64(st, 7);
+	a->token_expires = sqlite3_column_int64(st, 8);
+}
+
+static int
+approval_one(struct ocss_store *s, const char *sql, const char *key,
+    int64_t now, struct ocss_approval_rec *a, struct ocss_err *err)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	memset(a, 0, sizeof(*a));
+	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL))
+		return fail(s, err, "read approval");
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 9, now);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		approval_row(st, a);
+	sqlite3_finalize(st);
+	if (rc == SQLITE_ROW)
+		return 0;
+	if (rc == SQLITE_DONE)
+		return 1;
+	return fail(s, err, "read approval");
+}
+
+int
+ocss_store_approval_get(struct ocss_store *s, const char *id, int64_t now,
+    struct ocss_approval_rec *a, struct ocss_err *err)
+{
+	return approval_one(s, "SELECT " APPROVAL_COLS " FROM gov_approvals "
+	    "WHERE id = ?1", id, now, a, err);
+}
+
+int
+ocss_store_approval_by_plan(struct ocss_store *s, const char *plan_id,
+    int64_t now, struct ocss_approval_rec *a, struct ocss_err *err)
+{
+	return approval_one(s, "SELECT " APPROVAL_COLS " FROM gov_approvals "
+	    "WHERE plan_id = ?1", plan_id, now, a, err);
+}
+
+int
+ocss_store_approval_decide(struct ocss_store *s, const char *id,
+    const char *status, const char *who, const char *note, int64_t now,
+    int64_t token_expires, struct ocss_err *err)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	/* The WHERE clause is the lock: of concurrent deciders, only the
+	 * first UPDATE finds the row still pending. */
+	if (sqlite3_prepare_v2(s->db, "UPDATE gov_approvals SET status = ?2, "
+	    "decided_by = ?3, note = ?4, decided_at = ?5, token_expires = ?6 "
+	    "WHERE id = ?1 AND status = 'pending' AND expires > ?5",
+	    -1, &st, NULL))
+		return fail(s, err, "decide approval");
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, status, -1, SQLITE_STATIC);
+	bind_opt(st, 3, who);
+	bind_opt(st, 4, note);
+	sqlite3_bind_int64(st, 5, now);
+	sqlite3_bind_int64(st, 6, token_expires);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return fail(s, err, "decide approval");
+	return sqlite3_changes(s->db) == 1 ? 0 : 1;
+}
+
+int
+ocss_store_approval_list(struct ocss_store *s, const char *status,
+    int64_t now, long offset, long limit,
+    void (*fn)(void *, const struct ocss_approval_rec *), void *arg,
+    struct ocss_err *err)
+{
+	sqlite3_stmt		*st;
+	struct ocss_approval_rec a;
+	int			 rc;
+
+	if (sqlite3_prepare_v2(s->db, "SELECT * FROM (SELECT " APPROVAL_COLS
+	    " FROM gov_approvals) WHERE ?1 IS NULL OR status = ?1 "
+	    "ORDER BY created DESC, id LIMIT ?2 OFFSET ?3", -1, &st, NULL))
+		return fail(s, err, "list approvals");
+	bind_opt(st, 1, status);
+	sqlite3_bind_int64(st, 2, limit);
+	sqlite3_bind_int64(st, 3, offset);
+	sqlite3_bind_int64(st, 9, now);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		memset(&a, 0, sizeof(a));
+		approval_row(st, &a);
+		fn(arg, &a);
+		ocss_store_approval_free(&a);
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return fail(s, err, "list approvals");
+	return 0;
+}
+
+int
+ocss_store_approval_counts(struct ocss_store *s, int64_t now, long c[4],
+    struct ocss_err *err)
+{
+	static const char *names[] = { "pending", "approved", "rejected",
+	    "expired" };
+	sqlite3_stmt	*st;
+	const char	*k;
+	int		 rc, i;
+
+	memset(c, 0, 4 * sizeof(*c));
+	if (sqlite3_prepare_v2(s->db, "SELECT CASE WHEN status = 'pending' "
+	    "AND expires <= ?1 THEN 'expired' ELSE status END AS st, count(*) "
+	    "FROM gov_approvals GROUP BY st", -1, &st, NULL))
+		return fail(s, err, "count approvals");
+	sqlite3_bind_int64(st, 1, now);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		k = (const char *)sqlite3_column_text(st, 0);
+		for (i = 0; i < 4; i++)
+			if (k && strcmp(k, names[i]) == 0)
+				c[i] += sqlite3_column_int64(st, 1);
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return fail(s, err, "count approvals");
+	return 0;
+}
+
+int
+ocss_store_session_touch(struct ocss_store *s, const char *id, int64_t now,
+    int64_t ttl, struct ocss_err *err)
+{
+	sqlite3_stmt	*st;
+
+	/* An expired session starts over: its old actions no longer count. */
+	if (sqlite3_prepare_v2(s->db, "DELETE FROM gov_session_actions WHERE "
+	    "session = ?1 AND EXISTS (SELECT 1 FROM gov_sessions WHERE id = ?1 "
+	    "AND expires <= ?2)", -1, &st, NULL))
+		return fail(s, err, "session");
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, now);
+	if (step_done(s, st, "session", err) == -1)
+		return -1;
+	if (sqlite3_prepare_v2(s->db, "INSERT INTO gov_sessions (id, created, "
+	    "last_seen, expires) VALUES (?1, ?2, ?2, ?3) ON CONFLICT (id) DO "
+	    "UPDATE SET created = CASE WHEN expires <= ?2 THEN ?2 ELSE created "
+	    "END, last_seen = ?2, expires = ?3", -1, &st, NULL))
+		return fail(s, err, "session");
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, now);
+	sqlite3_bind_int64(st, 3, now + ttl);
+	return step_done(s, st, "session", err);
+}
+
+int
+ocss_store_session_add_action(struct ocss_store *s, const char *id,
+    int64_t ts, const char *cat, const char *tool, struct ocss_err *err)
+{
+	sqlite3_stmt	*st;
+
+	if (sqlite3_prepare_v2(s->db, "INSERT INTO gov_session_actions "
+	    "(session, ts, category, tool) VALUES (?1, ?2, ?3, ?4)", -1, &st,
+	    NULL))
+		return fail(s, err, "session action");
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, ts);
+	sqlite3_bind_text(st, 3, cat, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, tool, -1, SQLITE_STATIC);
+	return step_done(s, st, "session action", err);
+}
+
+int
+ocss_store_session_actions(struct ocss_store *s, const char *id,
+    int64_t since,
+    void (*fn)(void *, int64_t, const char *, const char *), void *arg,
+    struct ocss_err *err)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	if (sqlite3_prepare_v2(s->db, "SELECT ts, category, tool FROM "
+	    "gov_session_actions WHERE session = ?1 AND ts >= ?2 "
+	    "ORDER BY ts, rowid", -1, &st, NULL))
+		return fail(s, err, "session actions");
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, since);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		fn(arg, sqlite3_column_int64(st, 0),
+		    (const char *)sqlite3_column_text(st, 1),
+		    (const char *)sqlite3_column_text(st, 2));
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return fail(s, err, "session actions");
+	return 0;
 }

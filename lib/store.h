@@ -21,7 +21,7 @@
 
 struct ocss_store;
 
-#define OCSS_STORE_SCHEMA	1	/* PRAGMA user_version after migration */
+#define OCSS_STORE_SCHEMA	2	/* PRAGMA user_version after migration */
 
 /*
  * Open the store named by spec: a path to an SQLite file, "sqlite:PATH",
@@ -50,8 +50,83 @@ int	ocss_store_rate_hit(struct ocss_store *, const char *key,
 	    int64_t now_ms, int64_t window_ms, int limit, int64_t *retry_ms,
 	    struct ocss_err *);
 
-/* Drop expired rows everywhere.  Returns the number removed, or -1. */
+/*
+ * Expire pending approvals past their time, drop expired replay ids, rate
+ * hits, sessions with their actions, and plans no approval refers to
+ * once they expired.  Returns the number of rows changed, or -1.
+ */
 long	ocss_store_cleanup(struct ocss_store *, int64_t now_ms,
 	    struct ocss_err *);
+
+/* Governance records.  Strings are owned by the record: free with
+ * ocss_store_plan_free() / ocss_store_approval_free(). */
+struct ocss_plan_rec {
+	char	*id;
+	char	*session;
+	char	*decision;	/* "allow", "block", "require_approval" */
+	char	*digest;	/* hex SHA-256 of the canonical actions */
+	char	*plan_json;	/* the plan as shown to operators */
+	char	*violations_json; /* JSON array */
+	char	*requester;
+	int64_t	 created;
+	int64_t	 expires;
+};
+
+struct ocss_approval_rec {
+	char	*id;
+	char	*plan_id;
+	char	*status;	/* pending, approved, rejected, expired */
+	char	*decided_by;	/* NULL while pending */
+	char	*note;		/* acknowledgment or rejection reason */
+	int64_t	 created;
+	int64_t	 expires;	/* of the pending request */
+	int64_t	 decided_at;
+	int64_t	 token_expires;	/* of the plan token, once approved */
+};
+
+void	ocss_store_plan_free(struct ocss_plan_rec *);
+void	ocss_store_approval_free(struct ocss_approval_rec *);
+int	ocss_store_plan_put(struct ocss_store *, const struct ocss_plan_rec *,
+	    struct ocss_err *);
+/* 0 found, 1 unknown id, -1 error. */
+int	ocss_store_plan_get(struct ocss_store *, const char *id,
+	    struct ocss_plan_rec *, struct ocss_err *);
+int	ocss_store_approval_put(struct ocss_store *,
+	    const struct ocss_approval_rec *, struct ocss_err *);
+/* 0 found, 1 unknown id, -1 error.  A pending approval past its expiry
+ * is reported (and stored) as expired. */
+int	ocss_store_approval_get(struct ocss_store *, const char *id,
+	    int64_t now_ms, struct ocss_approval_rec *, struct ocss_err *);
+/* 0 found, 1 none, -1 error: the approval of a plan. */
+int	ocss_store_approval_by_plan(struct ocss_store *, const char *plan_id,
+	    int64_t now_ms, struct ocss_approval_rec *, struct ocss_err *);
+/*
+ * Decide a pending, unexpired approval: status "approved" or "rejected".
+ * Exactly one of any number of concurrent deciders wins: returns 0 for the
+ * winner, 1 when the approval is unknown, already decided or expired.
+ */
+int	ocss_store_approval_decide(struct ocss_store *, const char *id,
+	    const char *status, const char *who, const char *note,
+	    int64_t now_ms, int64_t token_expires, struct ocss_err *);
+/* Call fn for approvals with status (NULL: all), newest first. */
+int	ocss_store_approval_list(struct ocss_store *, const char *status,
+	    int64_t now_ms, long offset, long limit,
+	    void (*fn)(void *, const struct ocss_approval_rec *), void *arg,
+	    struct ocss_err *);
+/* Count approvals by status into pending, approved, rejected, expired. */
+int	ocss_store_approval_counts(struct ocss_store *, int64_t now_ms,
+	    long counts[4], struct ocss_err *);
+
+/* Sessions: multi-turn state for sequence and rate policies. */
+int	ocss_store_session_touch(struct ocss_store *, const char *id,
+	    int64_t now_ms, int64_t ttl_ms, struct ocss_err *);
+int	ocss_store_session_add_action(struct ocss_store *, const char *id,
+	    int64_t ts, const char *category, const char *tool,
+	    struct ocss_err *);
+/* Actions of a session at or after since_ms, oldest first. */
+int	ocss_store_session_actions(struct ocss_store *, const char *id,
+	    int64_t since_ms,
+	    void (*fn)(void *, int64_t ts, const char *category,
+		const char *tool), void *arg, struct ocss_err *);
 
 #endif

@@ -17,6 +17,7 @@ import time
 SRC = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 BUILD = os.path.abspath(os.environ.get("OCSS_BUILD", os.path.join(SRC, "build", "default")))
 TOKEN = "test-token-0123456789abcdefghij"
+GOV_SECRET = "test-governance-secret-0123456789abcdef"
 
 
 def free_port():
@@ -93,6 +94,7 @@ class Stack:
             "UPSTREAM_URL": self.upstream_url,
             "OCSS_CONF_DIR": os.path.join(SRC, "conf"),
             "OCSS_STATE_DIR": self.state,
+            "GOVERNANCE_SECRET": GOV_SECRET,
         })
         self.env.pop("OCSS_ENV_FILE", None)
         self.env.update(env or {})

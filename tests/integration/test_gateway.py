@@ -350,7 +350,7 @@ class Lifecycle(unittest.TestCase):
         import subprocess
         from stack import BUILD
         env = dict(os.environ, OPENCLAW_TOKEN=TOKEN, OCSS_MAX_BODY="lots",
-                   OCSS_STATE_DIR="/tmp")
+                   OCSS_STATE_DIR="/tmp", GOVERNANCE_SECRET="x" * 40)
         r = subprocess.run([os.path.join(BUILD, "ocss-fcgi"), "--check"], env=env,
                            capture_output=True, text=True)
         self.assertEqual(r.returncode, 1)

@@ -11,9 +11,16 @@ static const char *vars[] = {
 	"OCSS_CONF_DIR", "OCSS_STATE_DIR", "AUDIT_LOG_PATH", "PROXY_PORT",
 	"OCSS_MAX_BODY", "OCSS_UPSTREAM_TIMEOUT", "OCSS_AUDIT_FAIL_CLOSED",
 	"OCSS_AUDIT_FSYNC", "OCSS_ENV_FILE", "OCSS_FORWARD_CLIENT_IP",
-	"OCSS_SSE_HEARTBEAT", "OCSS_UPSTREAM_CONNECT_TIMEOUT", NULL
+	"OCSS_SSE_HEARTBEAT", "OCSS_UPSTREAM_CONNECT_TIMEOUT",
+	"GOVERNANCE_ENABLED", "GOVERNANCE_SECRET", "GOVERNANCE_APPROVAL_TTL",
+	"GOVERNANCE_TOKEN_TTL", "GOVERNANCE_SESSION_TTL",
+	"GOVERNANCE_ALLOW_SELF_APPROVAL", NULL
 };
 
+#define SECRET "governance-secret-0123456789abcdef"
+
+/* Clear every variable, then set a valid governance secret: the tests of
+ * other settings should not trip over it. */
 static void
 clear_env(void)
 {
@@ -21,6 +28,7 @@ clear_env(void)
 
 	for (i = 0; vars[i]; i++)
 		unsetenv(vars[i]);
+	setenv("GOVERNANCE_SECRET", SECRET, 1);
 }
 
 static char *
@@ -55,6 +63,44 @@ test_defaults(void)
 	CU_ASSERT_EQUAL(c.proxy_port, 8080);
 	CU_ASSERT_EQUAL(c.audit_fail_closed, 1);
 	CU_ASSERT_PTR_NOT_NULL(strstr(c.audit_log_path, "/audit.jsonl"));
+	CU_ASSERT_EQUAL(c.gov_enabled, 1);
+	CU_ASSERT_EQUAL(c.gov_approval_ttl, 3600);
+	CU_ASSERT_EQUAL(c.gov_token_ttl, 900);
+	CU_ASSERT_EQUAL(c.gov_session_ttl, 3600);
+	CU_ASSERT_EQUAL(c.gov_self_approval, 0);
+	ocss_config_free(&c);
+	clear_env();
+}
+
+static void
+test_governance_settings(void)
+{
+	struct ocss_config c;
+	struct ocss_err	 e;
+
+	clear_env();
+	setenv("OPENCLAW_TOKEN", "0123456789abcdef", 1);
+	unsetenv("GOVERNANCE_SECRET");
+	CU_ASSERT_EQUAL(ocss_config_load(&c, NULL, &e), -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(e.msg, "GOVERNANCE_SECRET is not set"));
+	setenv("GOVERNANCE_SECRET", "short", 1);
+	CU_ASSERT_EQUAL(ocss_config_load(&c, NULL, &e), -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(e.msg, "too short"));
+	/* Off explicitly: no secret needed. */
+	setenv("GOVERNANCE_ENABLED", "false", 1);
+	CU_ASSERT_EQUAL_FATAL(ocss_config_load(&c, NULL, &e), 0);
+	CU_ASSERT_EQUAL(c.gov_enabled, 0);
+	ocss_config_free(&c);
+	unsetenv("GOVERNANCE_ENABLED");
+	setenv("GOVERNANCE_SECRET", SECRET, 1);
+	setenv("GOVERNANCE_TOKEN_TTL", "0", 1);
+	CU_ASSERT_EQUAL(ocss_config_load(&c, NULL, &e), -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(e.msg, "GOVERNANCE_TOKEN_TTL"));
+	setenv("GOVERNANCE_TOKEN_TTL", "60", 1);
+	setenv("GOVERNANCE_ALLOW_SELF_APPROVAL", "yes", 1);
+	CU_ASSERT_EQUAL_FATAL(ocss_config_load(&c, NULL, &e), 0);
+	CU_ASSERT_EQUAL(c.gov_token_ttl, 60);
+	CU_ASSERT_EQUAL(c.gov_self_approval, 1);
 	ocss_config_free(&c);
 	clear_env();
 }
@@ -167,4 +213,5 @@ suite_config(void)
 	ocss_test_add(s, "bad values named with the fix",
 	    test_bad_values_named);
 	ocss_test_add(s, "size and bool parsers", test_parsers);
+	ocss_test_add(s, "governance settings", test_governance_settings);
 }

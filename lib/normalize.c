@@ -1,0 +1,946 @@
+/*
+ * Normaliser: the matching copy of a text plus a map back to its bytes.
+ *
+ * The map is a list of anchors.  An anchor covers a run of output bytes;
+ * a LINEAR anchor maps them byte for byte onto input bytes (the common case:
+ * ASCII letters, single separators), any other anchor maps its whole output
+ * run onto one input span (a multibyte character, a derived segment).
+ * Input bytes that produce nothing (absorbed separators, zero-width
+ * characters) fall between anchors; a match spanning them covers them.
+ *
+ * The ASCII path is one table lookup a byte; only non-ASCII characters go
+ * through libunistring.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <unicase.h>
+#include <unictype.h>
+#include <uninorm.h>
+#include <unistr.h>
+
+#include "buf.h"
+#include "normalize.h"
+
+struct anchor {
+	size_t	 out;		/* first output byte */
+	size_t	 in;		/* first input byte */
+	size_t	 in_end;	/* one past the last input byte */
+	int	 linear;
+};
+
+struct seg {
+	size_t			 start, end;	/* output bytes */
+	size_t			 a0, na;	/* anchors */
+	enum ocss_norm_via	 via;
+};
+
+/* A derived (decoded) text; byte i came from original bytes [ms[i], me[i]). */
+struct dtext {
+	char		*s;
+	size_t		*ms, *me;
+	size_t		 len, cap;
+};
+
+struct ocss_norm {
+	char		*out;
+	size_t		 olen, ocap;
+	struct anchor	*an;
+	size_t		 nan, ancap;
+	struct seg	*seg;
+	size_t		 nseg, segcap;
+	struct dtext	 tmp[OCSS_NORM_MAX_DEPTH];	/* decoded text per level */
+	size_t		 budget;	/* derived bytes still allowed */
+};
+
+#define MAX_SEGS	512
+
+/* ASCII: letters lower-cased, digits kept, everything else a separator. */
+static const unsigned char amap[128] = {
+	0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+	0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+	0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+	0x30, 0x31, 0x32, 0x33, 0x34, 0x35, 0x36, 0x37, 0x38, 0x39, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+	0x00, 0x61, 0x62, 0x63, 0x64, 0x65, 0x66, 0x67, 0x68, 0x69, 0x6a, 0x6b, 0x6c, 0x6d, 0x6e, 0x6f,
+	0x70, 0x71, 0x72, 0x73, 0x74, 0x75, 0x76, 0x77, 0x78, 0x79, 0x7a, 0x00, 0x00, 0x00, 0x00, 0x00,
+	0x00, 0x61, 0x62, 0x63, 0x64, 0x65, 0x66, 0x67, 0x68, 0x69, 0x6a, 0x6b, 0x6c, 0x6d, 0x6e, 0x6f,
+	0x70, 0x71, 0x72, 0x73, 0x74, 0x75, 0x76, 0x77, 0x78, 0x79, 0x7a, 0x00, 0x00, 0x00, 0x00, 0x00,
+};
+
+/* Look-alikes of Latin letters, sorted by code point.  Upper-case forms are
+ * folded before lower-casing because some differ from their lower case
+ * (Greek capital ETA looks like H, small eta like n). */
+static const struct { uint32_t from; unsigned char to; } glyphs[] = {
+	{ 0x0131, 'i' }, { 0x0261, 'g' }, { 0x0269, 'i' }, { 0x026A, 'i' },
+	{ 0x0391, 'a' }, { 0x0392, 'b' }, { 0x0395, 'e' }, { 0x0396, 'z' },
+	{ 0x0397, 'h' }, { 0x0399, 'i' }, { 0x039A, 'k' }, { 0x039C, 'm' },
+	{ 0x039D, 'n' }, { 0x039F, 'o' }, { 0x03A1, 'p' }, { 0x03A4, 't' },
+	{ 0x03A5, 'y' }, { 0x03A7, 'x' }, { 0x03B1, 'a' }, { 0x03B2, 'b' },
+	{ 0x03B3, 'y' }, { 0x03B5, 'e' }, { 0x03B7, 'n' }, { 0x03B9, 'i' },
+	{ 0x03BA, 'k' }, { 0x03BD, 'v' }, { 0x03BF, 'o' }, { 0x03C1, 'p' },
+	{ 0x03C4, 't' }, { 0x03C5, 'u' }, { 0x03C7, 'x' }, { 0x03C9, 'w' },
+	{ 0x03F2, 'c' }, { 0x03F3, 'j' }, { 0x0405, 's' }, { 0x0406, 'i' },
+	{ 0x0408, 'j' }, { 0x0410, 'a' }, { 0x0412, 'b' }, { 0x0415, 'e' },
+	{ 0x041A, 'k' }, { 0x041C, 'm' }, { 0x041D, 'h' }, { 0x041E, 'o' },
+	{ 0x0420, 'p' }, { 0x0421, 'c' }, { 0x0422, 't' }, { 0x0423, 'y' },
+	{ 0x0425, 'x' }, { 0x0430, 'a' }, { 0x0432, 'b' }, { 0x0433, 'r' },
+	{ 0x0435, 'e' }, { 0x043A, 'k' }, { 0x043C, 'm' }, { 0x043D, 'h' },
+	{ 0x043E, 'o' }, { 0x043F, 'n' }, { 0x0440, 'p' }, { 0x0441, 'c' },
+	{ 0x0442, 't' }, { 0x0443, 'y' }, { 0x0445, 'x' }, { 0x044C, 'b' },
+	{ 0x0455, 's' }, { 0x0456, 'i' }, { 0x0457, 'i' }, { 0x0458, 'j' },
+	{ 0x0475, 'v' }, { 0x04AF, 'y' }, { 0x04BB, 'h' }, { 0x04CF, 'l' },
+	{ 0x0501, 'd' }, { 0x051B, 'q' }, { 0x051D, 'w' }, { 0x13A0, 'd' },
+	{ 0x13A1, 'r' }, { 0x13A2, 't' }, { 0x13A5, 'i' }, { 0x13A9, 'y' },
+	{ 0x13AA, 'a' }, { 0x13AB, 'j' }, { 0x13AC, 'e' }, { 0x13B3, 'w' },
+	{ 0x13B7, 'm' }, { 0x13BB, 'h' }, { 0x13C0, 'g' }, { 0x13C2, 'h' },
+	{ 0x13C3, 'z' }, { 0x13CF, 'b' }, { 0x13D2, 'r' }, { 0x13DA, 's' },
+	{ 0x13DE, 'l' }, { 0x13DF, 'c' }, { 0x13E2, 'p' }, { 0x13E6, 'k' },
+	{ 0x13F4, 'b' }, { 0x1D00, 'a' }, { 0x1D04, 'c' }, { 0x1D05, 'd' },
+	{ 0x1D07, 'e' }, { 0x1D0A, 'j' }, { 0x1D0B, 'k' }, { 0x1D0D, 'm' },
+	{ 0x1D0F, 'o' }, { 0x1D18, 'p' }, { 0x1D1B, 't' }, { 0x1D1C, 'u' },
+	{ 0x1D20, 'v' }, { 0x1D21, 'w' }, { 0x1D22, 'z' },
+};
+
+static int
+glyph(uint32_t cp)
+{
+	size_t	 lo = 0, hi = sizeof(glyphs) / sizeof(glyphs[0]), mid;
+
+	if (cp < 0x0131 || cp > 0x1D22)
+		return 0;
+	while (lo < hi) {
+		mid = (lo + hi) / 2;
+		if (glyphs[mid].from == cp)
+			return glyphs[mid].to;
+		if (glyphs[mid].from < cp)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return 0;
+}
+
+/* Characters that render as nothing (or only steer rendering): removed. */
+static int
+invisible(uint32_t cp)
+{
+	if (cp < 0x00AD)
+		return 0;
+	return cp == 0x00AD || cp == 0x034F || cp == 0x061C ||
+	    cp == 0x115F || cp == 0x1160 || cp == 0x17B4 || cp == 0x17B5 ||
+	    (cp >= 0x180B && cp <= 0x180F) ||
+	    (cp >= 0x200B && cp <= 0x200F) || (cp >= 0x202A && cp <= 0x202E) ||
+	    (cp >= 0x2060 && cp <= 0x206F) || cp == 0x3164 ||
+	    (cp >= 0xFE00 && cp <= 0xFE0F) || cp == 0xFEFF || cp == 0xFFA0 ||
+	    (cp >= 0xFFF0 && cp <= 0xFFF8) ||
+	    (cp >= 0x1D173 && cp <= 0x1D17A) ||
+	    (cp >= 0xE0000 && cp <= 0xE0FFF) ||
+	    uc_is_general_category(cp, UC_CATEGORY_Cf);
+}
+
+/* Decodes one UTF-8 character; returns its length, *cp = -1 if invalid. */
+static size_t
+utf8_dec(const unsigned char *s, size_t len, int32_t *cp)
+{
+	uint32_t c = s[0], v;
+	size_t	 n, k;
+
+	if (c < 0xC2 || c > 0xF4)
+		goto bad;
+	n = c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
+	if (n > len)
+		goto bad;
+	v = c & (0x7F >> n);
+	for (k = 1; k < n; k++) {
+		if ((s[k] & 0xC0) != 0x80)
+			goto bad;
+		v = (v << 6) | (s[k] & 0x3F);
+	}
+	if ((n == 3 && v < 0x800) || (n == 4 && (v < 0x10000 ||
+	    v > 0x10FFFF)) || (v >= 0xD800 && v <= 0xDFFF))
+		goto bad;
+	*cp = (int32_t)v;
+	return n;
+bad:
+	*cp = -1;
+	return 1;
+}
+
+static size_t
+utf8_put(char *o, uint32_t cp)
+{
+	if (cp < 0x80) {
+		o[0] = (char)cp;
+		return 1;
+	}
+	if (cp < 0x800) {
+		o[0] = (char)(0xC0 | (cp >> 6));
+		o[1] = (char)(0x80 | (cp & 0x3F));
+		return 2;
+	}
+	if (cp < 0x10000) {
+		o[0] = (char)(0xE0 | (cp >> 12));
+		o[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+		o[2] = (char)(0x80 | (cp & 0x3F));
+		return 3;
+	}
+	o[0] = (char)(0xF0 | (cp >> 18));
+	o[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
+	o[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
+	o[3] = (char)(0x80 | (cp & 0x3F));
+	return 4;
+}
+
+#define DECOMP_MAX	64
+
+/* Full compatibility decomposition (NFKD) of one code point. */
+static size_t
+decompose(uint32_t cp, ucs4_t *d, size_t max, int depth)
+{
+	ucs4_t	 one[UC_DECOMPOSITION_MAX_LENGTH];
+	int	 tag, k, j;
+	size_t	 n = 0;
+
+	if (max == 0)
+		return 0;
+	k = depth < 8 ? uc_decomposition(cp, &tag, one) : -1;
+	if (k <= 0) {
+		d[0] = cp;
+		return 1;
+	}
+	for (j = 0; j < k && n < max; j++)
+		n += decompose(one[j], d + n, max - n, depth + 1);
+	return n;
+}
+
+struct ocss_norm *
+ocss_norm_new(void)
+{
+	return calloc(1, sizeof(struct ocss_norm));
+}
+
+void
+ocss_norm_free(struct ocss_norm *n)
+{
+	size_t	 i;
+
+	if (n == NULL)
+		return;
+	free(n->out);
+	free(n->an);
+	free(n->seg);
+	for (i = 0; i < OCSS_NORM_MAX_DEPTH; i++) {
+		free(n->tmp[i].s);
+		free(n->tmp[i].ms);
+		free(n->tmp[i].me);
+	}
+	free(n);
+}
+
+static int
+out_reserve(struct ocss_norm *n, size_t extra)
+{
+	size_t	 need = n->olen + extra + 1, ncap;
+	char	*p;
+
+	if (need <= n->ocap)
+		return 0;
+	ncap = n->ocap ? n->ocap : 256;
+	while (ncap < need)
+		ncap *= 2;
+	if ((p = realloc(n->out, ncap)) == NULL)
+		return -1;
+	n->out = p;
+	n->ocap = ncap;
+	return 0;
+}
+
+static int
+anchor_push(struct ocss_norm *n, size_t out, size_t in, size_t in_end,
+    int linear)
+{
+	struct anchor	*p;
+	size_t		 ncap;
+
+	if (n->nan == n->ancap) {
+		ncap = n->ancap ? n->ancap * 2 : 64;
+		if ((p = realloc(n->an, ncap * sizeof(*p))) == NULL)
+			return -1;
+		n->an = p;
+		n->ancap = ncap;
+	}
+	n->an[n->nan].out = out;
+	n->an[n->nan].in = in;
+	n->an[n->nan].in_end = in_end;
+	n->an[n->nan].linear = linear;
+	n->nan++;
+	return 0;
+}
+
+/* Appends the folded form of one non-ASCII character (or an invalid byte,
+ * cp < 0) at n->out + *ol.  Room for DECOMP_MAX * 4 + 1 bytes is reserved. */
+static void
+emit_cp(struct ocss_norm *n, int32_t cp, size_t *ol, size_t segstart)
+{
+	ucs4_t	 d[DECOMP_MAX];
+	size_t	 nd, k;
+	uint32_t x;
+	int	 g, sep;
+
+	if (cp < 0)
+		goto separator;
+	if (invisible((uint32_t)cp))
+		return;
+	/* CJK and Hangul syllables: letters with nothing to fold; fast. */
+	if ((cp >= 0x3040 && cp <= 0x9FFF) || (cp >= 0xAC00 && cp <= 0xD7A3)) {
+		*ol += utf8_put(n->out + *ol, (uint32_t)cp);
+		return;
+	}
+	nd = decompose((uint32_t)cp, d, DECOMP_MAX, 0);
+	for (k = 0; k < nd; k++) {
+		x = d[k];
+		sep = 0;
+		if (x >= 0x80) {
+			if (uc_is_general_category(x, UC_CATEGORY_Mn) ||
+			    uc_is_general_category(x, UC_CATEGORY_Me) ||
+			    invisible(x))
+				continue;
+			if ((g = glyph(x)) != 0)
+				x = (uint32_t)g;
+			else {
+				x = uc_tolower(x);
+				if ((g = glyph(x)) != 0)
+					x = (uint32_t)g;
+			}
+		}
+		if (x < 0x80) {
+			if (amap[x])
+				n->out[(*ol)++] = (char)amap[x];
+			else
+				sep = 1;
+		} else if (uc_is_alnum(x))
+			*ol += utf8_put(n->out + *ol, x);
+		else
+			sep = 1;
+		if (sep && *ol > segstart && n->out[*ol - 1] != ' ')
+			n->out[(*ol)++] = ' ';
+	}
+	return;
+separator:
+	if (*ol > segstart && n->out[*ol - 1] != ' ')
+		n->out[(*ol)++] = ' ';
+}
+
+/* Leet digits inside words that are mostly letters: 1gn0r3 -> ignore.
+ * One byte for one byte, so the map is unchanged. */
+static void
+leet_fold(char *s, size_t len)
+{
+	static const char lmap[10] = { 'o', 'i', 0, 'e', 'a', 's', 0, 't',
+	    'b', 0 };
+	size_t	 i = 0, j, k, letters, leet;
+
+	while (i < len) {
+		if (s[i] == ' ') {
+			i++;
+			continue;
+		}
+		letters = leet = 0;
+		for (j = i; j < len && s[j] != ' '; j++) {
+			if (s[j] >= 'a' && s[j] <= 'z')
+				letters++;
+			else if (s[j] >= '0' && s[j] <= '9' && lmap[s[j] - '0'])
+				leet++;
+		}
+		if (leet > 0 && letters > 0 && letters >= leet && j - i >= 3)
+			for (k = i; k < j; k++)
+				if (s[k] >= '0' && s[k] <= '9' &&
+				    lmap[s[k] - '0'])
+					s[k] = lmap[s[k] - '0'];
+		i = j;
+	}
+}
+
+/*
+ * Normalises s[0..len) into a new segment.  Byte i of s is original byte i,
+ * or, for a derived text (ms != NULL), original bytes [ms[i], me[i]).
+ */
+static int
+norm_text(struct ocss_norm *n, const unsigned char *s, size_t len,
+    const size_t *ms, const size_t *me, enum ocss_norm_via via)
+{
+	struct seg	*sg;
+	size_t		 segstart = n->olen, ol, i = 0, ao, ai, nb, a0 = n->nan;
+	int32_t		 cp;
+	unsigned	 c, m;
+
+	if (n->nseg == n->segcap) {
+		size_t ncap = n->segcap ? n->segcap * 2 : 8;
+		if ((sg = realloc(n->seg, ncap * sizeof(*sg))) == NULL)
+			return -1;
+		n->seg = sg;
+		n->segcap = ncap;
+	}
+	if (out_reserve(n, len + 1) == -1)
+		return -1;
+	ol = ao = segstart;
+	ai = 0;
+	while (i < len) {
+		c = s[i];
+		if (c < 0x80 && ms == NULL) {
+			if ((m = amap[c]) != 0) {
+				n->out[ol++] = (char)m;
+				i++;
+				continue;
+			}
+			if (ol == segstart || n->out[ol - 1] == ' ') {
+				/* Absorbed: ends the linear run. */
+				if (ol > ao && anchor_push(n, ao, ai,
+				    ai + (ol - ao), 1) == -1)
+					return -1;
+				i++;
+				ao = ol;
+				ai = i;
+				continue;
+			}
+			n->out[ol++] = ' ';
+			i++;
+			continue;
+		}
+		if (c < 0x80) {
+			cp = (int32_t)c;
+			nb = 1;
+		} else
+			nb = utf8_dec(s + i, len - i, &cp);
+		n->olen = ol;
+		if (out_reserve(n, (len - i) + DECOMP_MAX * 4 + 2) == -1)
+			return -1;
+		if (ol > ao && anchor_push(n, ao, ai, ai + (ol - ao), 1) == -1)
+			return -1;
+		ao = ol;
+		if (cp >= 0 && cp < 0x80) {
+			if (amap[cp])
+				n->out[ol++] = (char)amap[cp];
+			else if (ol > segstart && n->out[ol - 1] != ' ')
+				n->out[ol++] = ' ';
+		} else
+			emit_cp(n, cp, &ol, segstart);
+		if (ol > ao && anchor_push(n, ao, ms ? ms[i] : i,
+		    ms ? me[i + nb - 1] : i + nb, 0) == -1)
+			return -1;
+		i += nb;
+		ao = ol;
+		ai = i;
+	}
+	if (ol > ao && anchor_push(n, ao, ai, ai + (ol - ao), 1) == -1)
+		return -1;
+	n->out[ol] = '\0';
+	n->olen = ol;
+	leet_fold(n->out + segstart, ol - segstart);
+	sg = &n->seg[n->nseg++];
+	sg->start = segstart;
+	sg->end = ol;
+	sg->a0 = a0;
+	sg->na = n->nan - a0;
+	sg->via = via;
+	return 0;
+}
+
+static int
+hexval(unsigned c)
+{
+	if (c >= '0' && c <= '9')
+		return (int)(c - '0');
+	c |= 0x20;
+	if (c >= 'a' && c <= 'f')
+		return (int)(c - 'a' + 10);
+	return -1;
+}
+
+static int
+b64val(unsigned c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return (int)(c - 'A');
+	if (c >= 'a' && c <= 'z')
+		return (int)(c - 'a' + 26);
+	if (c >= '0' && c <= '9')
+		return (int)(c - '0' + 52);
+	if (c == '+' || c == '-')
+		return 62;
+	if (c == '/' || c == '_')
+		return 63;
+	return -1;
+}
+
+static int
+is_alnum(unsigned c)
+{
+	return c < 0x80 && amap[c] != 0;
+}
+
+/* Decoded text is worth scanning when it is valid UTF-8 text: no control
+ * characters, and at least half of it letters, digits or spaces. */
+static int
+textlike(const char *s, size_t len)
+{
+	const uint8_t	*p = (const uint8_t *)s, *e = p + len;
+	size_t		 good = 0, all = 0, letters = 0;
+	ucs4_t		 cp;
+	int		 k;
+
+	if (len < 4 || u8_check(p, len) != NULL)
+		return 0;
+	while (p < e) {
+		k = u8_mbtouc(&cp, p, (size_t)(e - p));
+		p += k;
+		all++;
+		if ((cp < 0x20 && cp != '\t' && cp != '\n' && cp != '\r') ||
+		    cp == 0x7F || cp == 0xFFFD)
+			return 0;
+		if (cp == ' ' || cp == '\n')
+			good++;
+		else if (cp < 0x80 ? is_alnum(cp) : uc_is_alnum(cp)) {
+			good++;
+			letters++;
+		}
+	}
+	return letters >= 4 && good * 2 >= all;
+}
+
+static void
+dt_reset(struct dtext *t)
+{
+	t->len = 0;
+}
+
+/* Appends k bytes to t, all from original bytes [os, oe). */
+static int
+dt_put(struct dtext *t, const char *b, size_t k, size_t os, size_t oe)
+{
+	size_t	 ncap, i;
+	char	*p;
+	size_t	*q;
+
+	if (t->len + k + 1 > t->cap) {
+		ncap = t->cap ? t->cap : 256;
+		while (ncap < t->len + k + 1)
+			ncap *= 2;
+		if ((p = realloc(t->s, ncap)) == NULL)
+			return -1;
+		t->s = p;
+		if ((q = realloc(t->ms, ncap * sizeof(size_t))) == NULL)
+			return -1;
+		t->ms = q;
+		if ((q = realloc(t->me, ncap * sizeof(size_t))) == NULL)
+			return -1;
+		t->me = q;
+		t->cap = ncap;
+	}
+	for (i = 0; i < k; i++) {
+		t->s[t->len] = b[i];
+		t->ms[t->len] = os;
+		t->me[t->len] = oe;
+		t->len++;
+	}
+	t->s[t->len] = '\0';
+	return 0;
+}
+
+/* The source text being searched for encodings: its bytes and where they
+ * came from (pms == NULL: the original text itself). */
+struct src {
+	const unsigned char	*s;
+	size_t			 len;
+	const size_t		*pms, *pme;
+};
+
+static size_t
+src_s(const struct src *x, size_t a)
+{
+	return x->pms ? x->pms[a] : a;
+}
+
+static size_t
+src_e(const struct src *x, size_t b)	/* b exclusive, b > 0 */
+{
+	return x->pme ? x->pme[b - 1] : b;
+}
+
+static int find_derived(struct ocss_norm *, const struct src *, int);
+
+/* tmp[depth] holds a decoded text: scan it if it reads as text. */
+static int
+add_derived(struct ocss_norm *n, int depth, enum ocss_norm_via via)
+{
+	struct dtext	*t = &n->tmp[depth];
+	struct src	 x;
+
+	if (!textlike(t->s, t->len) || t->len > n->budget ||
+	    n->nseg >= MAX_SEGS)
+		return 0;
+	n->budget -= t->len;
+	if (norm_text(n, (const unsigned char *)t->s, t->len, t->ms, t->me,
+	    via) == -1)
+		return -1;
+	if (depth + 1 >= OCSS_NORM_MAX_DEPTH)
+		return 0;
+	x.s = (const unsigned char *)t->s;
+	x.len = t->len;
+	x.pms = t->ms;
+	x.pme = t->me;
+	return find_derived(n, &x, depth + 1);
+}
+
+/* An escape at s[i]: its length and decoded bytes, 0 if none. */
+static size_t
+escape_at(const unsigned char *s, size_t len, size_t i, int entity,
+    char *dec, size_t *declen)
+{
+	static const struct { const char *name; const char *val; } named[] = {
+		{ "amp", "&" }, { "lt", "<" }, { "gt", ">" },
+		{ "quot", "\"" }, { "apos", "'" }, { "nbsp", " " },
+	};
+	size_t	 j, k;
+	uint32_t v = 0;
+	int	 h;
+
+	if (!entity) {
+		if (s[i] != '%' || i + 2 >= len || hexval(s[i + 1]) < 0 ||
+		    hexval(s[i + 2]) < 0)
+			return 0;
+		dec[0] = (char)(hexval(s[i + 1]) * 16 + hexval(s[i + 2]));
+		*declen = 1;
+		return 3;
+	}
+	if (s[i] != '&' || i + 2 >= len)
+		return 0;
+	if (s[i + 1] == '#') {
+		j = i + 2;
+		if (j < len && (s[j] | 0x20) == 'x') {
+			for (j++, k = 0; j < len && k < 7 &&
+			    (h = hexval(s[j])) >= 0; j++, k++)
+				v = v * 16 + (uint32_t)h;
+		} else {
+			for (k = 0; j < len && k < 8 && s[j] >= '0' &&
+			    s[j] <= '9'; j++, k++)
+				v = v * 10 + (s[j] - '0');
+		}
+		if (k == 0 || v == 0 || v > 0x10FFFF ||
+		    (v >= 0xD800 && v <= 0xDFFF))
+			return 0;
+		if (j < len && s[j] == ';')
+			j++;
+		*declen = utf8_put(dec, v);
+		return j - i;
+	}
+	for (k = 0; k < sizeof(named) / sizeof(named[0]); k++) {
+		j = strlen(named[k].name);
+		if (i + 1 + j < len && memcmp(s + i + 1, named[k].name, j) == 0 &&
+		    s[i + 1 + j] == ';') {
+			*declen = strlen(named[k].val);
+			memcpy(dec, named[k].val, *declen);
+			return j + 2;
+		}
+	}
+	return 0;
+}
+
+#define ESC_GAP		24	/* bytes between escapes of one run */
+#define ESC_CONTEXT	64	/* plain text kept on each side of a run */
+
+/*
+ * A run of escapes starting at x->s[*ip], at most ESC_GAP bytes apart.  With
+ * OCSS_NORM_MIN_ESC escapes or more, the run and some context on each side
+ * are decoded into tmp[depth], every byte mapped to where it came from.
+ */
+static int
+try_escapes(struct ocss_norm *n, const struct src *x, size_t *ip,
+    int depth, int entity)
+{
+	struct dtext	*t = &n->tmp[depth];
+	const unsigned char *s = x->s;
+	char		 dec[8];
+	size_t		 i = *ip, j = i, last = i, dl, el, count = 0, a, b;
+
+	while (j < x->len && j - last <= ESC_GAP) {
+		if ((el = escape_at(s, x->len, j, entity, dec, &dl)) > 0) {
+			count++;
+			j += el;
+			last = j;
+		} else
+			j++;
+	}
+	if (count < OCSS_NORM_MIN_ESC) {
+		*ip = i + 1;
+		return 0;
+	}
+	a = i > ESC_CONTEXT ? i - ESC_CONTEXT : 0;
+	b = x->len - last > ESC_CONTEXT ? last + ESC_CONTEXT : x->len;
+	while (a > 0 && a < i && (s[a] & 0xC0) == 0x80)	/* char boundary */
+		a--;
+	while (b < x->len && (s[b] & 0xC0) == 0x80)
+		b++;
+	dt_reset(t);
+	for (j = a; j < b; ) {
+		el = escape_at(s, x->len, j, entity, dec, &dl);
+		if (el == 0) {
+			dl = 1;
+			dec[0] = (char)s[j];
+			el = 1;
+		}
+		if (dt_put(t, dec, dl, src_s(x, j), src_e(x, j + el)) == -1)
+			return -1;
+		j += el;
+	}
+	*ip = last;
+	return add_derived(n, depth, entity ? OCSS_VIA_ENTITY :
+	    OCSS_VIA_PERCENT);
+}
+
+/* A base64 or hex run x->s[rs..re): decoded as a whole; every decoded byte
+ * maps to the whole run (stripping part of an encoding makes no sense). */
+static int
+try_run(struct ocss_norm *n, const struct src *x, size_t rs, size_t re,
+    int depth)
+{
+	struct dtext	*t = &n->tmp[depth];
+	const unsigned char *s = x->s;
+	size_t		 i, hex = 0, len = re - rs, os, oe;
+	uint32_t	 acc = 0;
+	int		 bits = 0, v;
+	char		 c;
+
+	os = src_s(x, rs);
+	oe = src_e(x, re);
+	for (i = rs; i < re; i++)
+		if (hexval(s[i]) >= 0)
+			hex++;
+	dt_reset(t);
+	if (hex == len && len >= OCSS_NORM_MIN_HEX && len % 2 == 0) {
+		for (i = rs; i < re; i += 2) {
+			c = (char)(hexval(s[i]) * 16 + hexval(s[i + 1]));
+			if (dt_put(t, &c, 1, os, oe) == -1)
+				return -1;
+		}
+		return add_derived(n, depth, OCSS_VIA_HEX);
+	}
+	if (len < OCSS_NORM_MIN_B64)
+		return 0;
+	for (i = rs; i < re; i++) {
+		if ((v = b64val(s[i])) < 0)
+			continue;	/* '=' padding */
+		acc = (acc << 6) | (uint32_t)v;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			c = (char)((acc >> bits) & 0xFF);
+			if (dt_put(t, &c, 1, os, oe) == -1)
+				return -1;
+		}
+	}
+	return add_derived(n, depth, OCSS_VIA_BASE64);
+}
+
+static int
+is_b64(unsigned c)
+{
+	return is_alnum(c) || c == '+' || c == '/' || c == '-' || c == '_';
+}
+
+/* Encoded runs in x: each decoded into tmp[depth] as a derived segment. */
+static int
+find_derived(struct ocss_norm *n, const struct src *x, int depth)
+{
+	const unsigned char *s = x->s;
+	size_t	 i = 0, j, k, len = x->len;
+
+	while (i < len) {
+		if (n->nseg >= MAX_SEGS)
+			return 0;
+		if (s[i] == '%' || s[i] == '&') {
+			if (try_escapes(n, x, &i, depth, s[i] == '&') == -1)
+				return -1;
+			continue;
+		}
+		if (!is_b64(s[i])) {
+			i++;
+			continue;
+		}
+		for (j = i; j < len && is_b64(s[j]); j++)
+			;
+		for (k = 0; k < 2 && j < len && s[j] == '='; k++)
+			j++;
+		if (j - i >= OCSS_NORM_MIN_B64 || j - i >= OCSS_NORM_MIN_HEX)
+			if (try_run(n, x, i, j, depth) == -1)
+				return -1;
+		i = j;
+	}
+	return 0;
+}
+
+/* Gap of separators after a single letter: 1..3 bytes, no newline. */
+static size_t
+gap_at(const unsigned char *s, size_t len, size_t i)
+{
+	size_t	 j = i;
+
+	while (j < len && j - i < 3 && !is_alnum(s[j]) && s[j] != '\n' &&
+	    s[j] < 0x80)
+		j++;
+	if (j == i || j >= len || !is_alnum(s[j]) ||
+	    (j + 1 < len && is_alnum(s[j + 1])))
+		return 0;
+	return j - i;
+}
+
+/* s p a c e d  o u t letters: joined, a space where the gap differs from
+ * the first one. */
+static int
+find_spaced(struct ocss_norm *n, const unsigned char *s, size_t len)
+{
+	struct dtext	*t = &n->tmp[0];
+	size_t		 i = 0, j, g, count, g0, start;
+	char		 c;
+
+	while (i < len) {
+		if (n->nseg >= MAX_SEGS)
+			return 0;
+		if (!is_alnum(s[i]) || (i > 0 && is_alnum(s[i - 1])) ||
+		    (i + 1 < len && is_alnum(s[i + 1]))) {
+			i++;
+			continue;
+		}
+		start = i;
+		j = i;
+		count = 1;
+		g0 = gap_at(s, len, j + 1);
+		while ((g = gap_at(s, len, j + 1)) > 0) {
+			j += 1 + g;
+			count++;
+		}
+		if (count < OCSS_NORM_MIN_SPACED) {
+			i = j + 1;
+			continue;
+		}
+		dt_reset(t);
+		for (i = start; i <= j; ) {
+			c = (char)s[i];
+			if (dt_put(t, &c, 1, i, i + 1) == -1)
+				return -1;
+			if (i == j)
+				break;
+			g = gap_at(s, len, i + 1);
+			if ((g != g0 || memcmp(s + i + 1, s + start + 1, g) != 0)
+			    && dt_put(t, " ", 1, i + 1, i + 1 + g) == -1)
+				return -1;
+			i += 1 + g;
+		}
+		if (t->len <= n->budget && n->nseg < MAX_SEGS) {
+			n->budget -= t->len;
+			if (norm_text(n, (const unsigned char *)t->s, t->len,
+			    t->ms, t->me, OCSS_VIA_SPACED) == -1)
+				return -1;
+		}
+		i = j + 1;
+	}
+	return 0;
+}
+
+int
+ocss_norm_run(struct ocss_norm *n, const char *text, size_t len,
+    unsigned flags)
+{
+	const unsigned char *s = (const unsigned char *)text;
+	struct src	 x;
+
+	n->olen = n->nan = n->nseg = 0;
+	n->budget = len * 2 + 65536;
+	if (norm_text(n, s, len, NULL, NULL, OCSS_VIA_TEXT) == -1)
+		return -1;
+	if (flags & OCSS_NORM_NODERIVED)
+		return 0;
+	x.s = s;
+	x.len = len;
+	x.pms = x.pme = NULL;
+	if (find_derived(n, &x, 0) == -1 || find_spaced(n, s, len) == -1)
+		return -1;
+	return 0;
+}
+
+size_t
+ocss_norm_nsegs(const struct ocss_norm *n)
+{
+	return n->nseg;
+}
+
+const char *
+ocss_norm_seg(const struct ocss_norm *n, size_t i, size_t *len,
+    enum ocss_norm_via *via)
+{
+	if (i >= n->nseg) {
+		*len = 0;
+		return "";
+	}
+	*len = n->seg[i].end - n->seg[i].start;
+	if (via)
+		*via = n->seg[i].via;
+	return n->out + n->seg[i].start;
+}
+
+/* The anchor holding output byte p of segment sg. */
+static const struct anchor *
+find_anchor(const struct ocss_norm *n, const struct seg *sg, size_t p)
+{
+	size_t	 lo = sg->a0, hi = sg->a0 + sg->na, mid;
+
+	while (hi - lo > 1) {
+		mid = (lo + hi) / 2;
+		if (n->an[mid].out <= p)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return &n->an[lo];
+}
+
+void
+ocss_norm_map(const struct ocss_norm *n, size_t seg, size_t start,
+    size_t end, size_t *os, size_t *oe)
+{
+	const struct seg	*sg;
+	const struct anchor	*a;
+	size_t			 p, q;
+
+	*os = *oe = 0;
+	if (seg >= n->nseg || n->seg[seg].na == 0)
+		return;
+	sg = &n->seg[seg];
+	if (end <= start)
+		end = start + 1;
+	p = sg->start + start;
+	q = sg->start + end - 1;
+	if (q >= sg->end)
+		q = sg->end - 1;
+	if (p > q)
+		p = q;
+	a = find_anchor(n, sg, p);
+	*os = a->linear ? a->in + (p - a->out) : a->in;
+	a = find_anchor(n, sg, q);
+	*oe = a->linear ? a->in + (q - a->out) + 1 : a->in_end;
+}
+
+const char *
+ocss_norm_via_name(enum ocss_norm_via v)
+{
+	switch (v) {
+	case OCSS_VIA_TEXT:	return "text";
+	case OCSS_VIA_BASE64:	return "base64";
+	case OCSS_VIA_HEX:	return "hex";
+	case OCSS_VIA_PERCENT:	return "percent";
+	case OCSS_VIA_ENTITY:	return "entity";
+	case OCSS_VIA_SPACED:	return "spaced";
+	}
+	return "?";
+}

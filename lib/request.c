@@ -102,6 +102,11 @@ ocss_request_from_cgi(struct ocss_request *r, char **envp,
 		if (!(nl == 12 && memcmp(e, "CONTENT_TYPE", 12) == 0) &&
 		    !(nl > 5 && memcmp(e, "HTTP_", 5) == 0))
 			continue;
+		/* Caddy sends these as well as CONTENT_TYPE / CONTENT_LENGTH;
+		 * the CGI names are the ones that count. */
+		if ((nl == 17 && memcmp(e, "HTTP_CONTENT_TYPE", 17) == 0) ||
+		    (nl == 19 && memcmp(e, "HTTP_CONTENT_LENGTH", 19) == 0))
+			continue;
 		if (r->nheaders == OCSS_MAX_HEADERS) {
 			r->too_many_headers = 1;
 			continue;
@@ -128,8 +133,11 @@ ocss_request_from_cgi(struct ocss_request *r, char **envp,
 	}
 	if ((e = strchr(r->uri, '?')) != NULL)
 		r->query = e + 1;
-	/* Caddy says -1 for a chunked body; Apache leaves it unset. */
-	if (cl != NULL && *cl != '\0' && strcmp(cl, "-1") != 0) {
+	/* Caddy says -1 for a chunked body (and Go drops Transfer-Encoding
+	 * from the headers); Apache leaves it unset and passes the header. */
+	if (cl != NULL && strcmp(cl, "-1") == 0)
+		r->body_to_eof = 1;
+	else if (cl != NULL && *cl != '\0') {
 		if (*cl < '0' || *cl > '9') {
 			ocss_err_set(err, "malformed Content-Length");
 			return -1;

@@ -30,6 +30,7 @@ struct ocss_request {
 	const char	*peer;		/* client address from the web server */
 	const char	*peer_port;	/* "" when unknown */
 	long long	 content_length; /* -1 when unknown (chunked) */
+	int		 body_to_eof;	/* CONTENT_LENGTH=-1: a body, read to EOF */
 	struct ocss_header headers[OCSS_MAX_HEADERS];
 	size_t		 nheaders;
 	int		 too_many_headers; /* more than OCSS_MAX_HEADERS seen */

@@ -318,7 +318,8 @@ has_request_body(const struct ocss_request *r)
 		return 1;
 	if (r->content_length == 0)
 		return 0;
-	return ocss_request_header(r, "Transfer-Encoding") != NULL;
+	return r->body_to_eof ||
+	    ocss_request_header(r, "Transfer-Encoding") != NULL;
 }
 
 int

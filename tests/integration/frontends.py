@@ -103,7 +103,8 @@ class FrontendStack(Stack):
         shutil.copytree(os.path.join(SRC, "www"), self.www)
         self.static_name = "ocss-frontend-test.txt"
         self.static_body = b"static approval page marker\n"
-        with open(os.path.join(self.www, self.static_name), "wb") as f:
+        os.makedirs(os.path.join(self.www, "approve"), exist_ok=True)
+        with open(os.path.join(self.www, "approve", self.static_name), "wb") as f:
             f.write(self.static_body)
         for root, dirs, files in os.walk(self.www):
             os.chmod(root, 0o755)

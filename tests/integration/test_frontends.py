@@ -251,23 +251,6 @@ class Apache(FrontendCases, unittest.TestCase):
 class Caddy(FrontendCases, unittest.TestCase):
     server = "caddy"
 
-    # Known ocss bug: Caddy passes a chunked body as CONTENT_LENGTH=-1 with
-    # no HTTP_TRANSFER_ENCODING (Go takes Transfer-Encoding out of the
-    # headers), and lib/upstream.c has_request_body() then sees no body: a
-    # non-JSON chunked body reaches the upstream empty (body_len 0).  When
-    # it is fixed this test passes, the run reports an unexpected success,
-    # and this override is to go.
-    @unittest.expectedFailure
-    def test_chunked_streamed_body_reaches_upstream(self):
-        FrontendCases.test_chunked_streamed_body_reaches_upstream(self)
-
-    # Known ocss bug: Caddy sends CONTENT_TYPE and also HTTP_CONTENT_TYPE
-    # (and HTTP_CONTENT_LENGTH); lib/request.c ocss_request_from_cgi() turns
-    # both into a Content-Type header, so the upstream gets it twice.
-    @unittest.expectedFailure
-    def test_content_headers_reach_upstream_once(self):
-        FrontendCases.test_content_headers_reach_upstream_once(self)
-
 
 if __name__ == "__main__":
     unittest.main()

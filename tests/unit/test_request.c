@@ -13,6 +13,7 @@ test_from_cgi(void)
 		"CONTENT_LENGTH=12", "CONTENT_TYPE=application/json",
 		"HTTP_AUTHORIZATION=Bearer x", "HTTP_X_REQUEST_ID=abc-123",
 		"HTTP_ACCEPT_ENCODING=gzip", "SERVER_SOFTWARE=lighttpd",
+		"HTTP_CONTENT_TYPE=application/json", "HTTP_CONTENT_LENGTH=12",
 		"GARBAGE", NULL
 	};
 	struct ocss_request r;
@@ -63,6 +64,7 @@ test_bad_params(void)
 	/* Caddy's way of saying "chunked": unknown length, not an error. */
 	CU_ASSERT_EQUAL(ocss_request_from_cgi(&r, chunked, &e), 0);
 	CU_ASSERT_EQUAL(r.content_length, -1);
+	CU_ASSERT_EQUAL(r.body_to_eof, 1);
 	ocss_request_free(&r);
 }
 

@@ -6,5 +6,6 @@ int	ocss_cmd_token(int argc, char **argv);
 int	ocss_cmd_config(int argc, char **argv);
 int	ocss_cmd_audit(int argc, char **argv);
 int	ocss_cmd_scan(int argc, char **argv);
+int	ocss_cmd_eval_rules(int argc, char **argv);
 
 #endif

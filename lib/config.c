@@ -384,6 +384,19 @@ ocss_config_load(struct ocss_config *c, const char *env_file,
 		    "true or false", w, v);
 		goto fail;
 	}
+	c->sanitize_enabled = c->rscan_enabled = 1;
+	if ((v = get(&s, "OCSS_SANITIZER_ENABLED", w, sizeof(w))) != NULL &&
+	    ocss_config_parse_bool(v, &c->sanitize_enabled) == -1) {
+		ocss_err_set(err, "OCSS_SANITIZER_ENABLED (%s) is '%s': use true "
+		    "or false", w, v);
+		goto fail;
+	}
+	if ((v = get(&s, "OCSS_RESPONSE_SCAN_ENABLED", w, sizeof(w))) !=
+	    NULL && ocss_config_parse_bool(v, &c->rscan_enabled) == -1) {
+		ocss_err_set(err, "OCSS_RESPONSE_SCAN_ENABLED (%s) is '%s': use "
+		    "true or false", w, v);
+		goto fail;
+	}
 	c->gov_enabled = 1;
 	if ((v = get(&s, "GOVERNANCE_ENABLED", w, sizeof(w))) != NULL &&
 	    ocss_config_parse_bool(v, &c->gov_enabled) == -1) {

@@ -31,6 +31,8 @@ struct ocss_config {
 	int		 audit_fail_closed; /* OCSS_AUDIT_FAIL_CLOSED */
 	enum ocss_fsync	 audit_fsync;	/* OCSS_AUDIT_FSYNC */
 	int		 forward_client_ip; /* OCSS_FORWARD_CLIENT_IP */
+	int		 sanitize_enabled; /* OCSS_SANITIZER_ENABLED */
+	int		 rscan_enabled;	/* OCSS_RESPONSE_SCAN_ENABLED */
 	int		 gov_enabled;	/* GOVERNANCE_ENABLED */
 	char		*gov_secret;	/* GOVERNANCE_SECRET */
 	long		 gov_approval_ttl; /* GOVERNANCE_APPROVAL_TTL s */

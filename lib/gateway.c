@@ -11,18 +11,24 @@
 #include "gateway.h"
 #include "governance.h"
 #include "path.h"
+#include "rscan.h"
+#include "rules.h"
+#include "sanitize.h"
 #include "store.h"
 #include "upstream.h"
 
 #define JSON_MAX_DEPTH		64
 #define GOV_REST_MAX_BODY	65536
 #define CLEANUP_EVERY_MS	60000
+#define RESPONSE_HOLD_MAX	(16 * 1024 * 1024)
 
 struct ocss_gateway {
 	const struct ocss_config *cfg;
 	struct ocss_auth	*auth;
 	struct ocss_audit	*audit;
 	struct ocss_gov		*gov;	/* NULL: GOVERNANCE_ENABLED=false */
+	struct ocss_rules	*prompt; /* NULL: sanitizer off */
+	struct ocss_rules	*indirect; /* NULL: response scan off */
 };
 
 struct ocss_gw_thread {
@@ -35,7 +41,38 @@ struct ocss_gw_thread {
 	struct ocss_buf		 body;	/* buffered request body */
 	struct ocss_buf		 extra;	/* extra audit members */
 	struct ocss_buf		 out;	/* JSON answers built here */
+	struct ocss_rules_scratch *psc;	/* prompt rules scratch */
+	struct ocss_rules_scratch *isc;	/* indirect rules scratch */
+	struct ocss_sanitize_report srep;
 };
+
+/* The response scanner's state for one proxied answer. */
+struct rfilter {
+	struct ocss_gw_thread	*t;
+	struct ocss_request	*r;
+	struct ocss_rscan	*scan;	/* streaming */
+	int			 sse;
+	int			 skip;	/* binary: not scanned */
+	size_t			 seen;	/* findings already reported */
+	struct ocss_buf		 hv;	/* X-Prompt-Guard value */
+	struct ocss_buf		 tmp;
+};
+
+static struct ocss_rules *
+load_rules(const struct ocss_config *cfg, const char *name,
+    struct ocss_err *err)
+{
+	struct ocss_buf	 p = OCSS_BUF_INIT;
+	struct ocss_rules *r;
+
+	if (ocss_buf_printf(&p, "%s/%s", cfg->conf_dir, name) == -1) {
+		ocss_err_set(err, "out of memory");
+		return NULL;
+	}
+	r = ocss_rules_load(p.data, err);
+	ocss_buf_free(&p);
+	return r;
+}
 
 struct ocss_gateway *
 ocss_gateway_new(const struct ocss_config *cfg, struct ocss_err *err)
@@ -62,6 +99,12 @@ ocss_gateway_new(const struct ocss_config *cfg, struct ocss_err *err)
 	if ((st = ocss_store_open(cfg->state_dir, err)) == NULL)
 		goto fail;
 	ocss_store_close(st);
+	if (cfg->sanitize_enabled && (g->prompt = load_rules(cfg,
+	    "prompt-rules.json", err)) == NULL)
+		goto fail;
+	if (cfg->rscan_enabled && (g->indirect = load_rules(cfg,
+	    "indirect-injection-rules.json", err)) == NULL)
+		goto fail;
 	if (cfg->gov_enabled) {
 		if ((g->gov = ocss_gov_load(cfg, err)) == NULL)
 			goto fail;
@@ -94,6 +137,8 @@ ocss_gateway_free(struct ocss_gateway *g)
 	ocss_auth_free(g->auth);
 	ocss_audit_close(g->audit);
 	ocss_gov_free(g->gov);
+	ocss_rules_free(g->prompt);
+	ocss_rules_free(g->indirect);
 	free(g);
 }
 
@@ -107,8 +152,16 @@ ocss_gateway_thread_new(struct ocss_gateway *g, struct ocss_err *err)
 		return NULL;
 	}
 	t->gw = g;
+	ocss_sanitize_report_init(&t->srep);
 	if ((t->up = ocss_upstream_new(g->cfg, err)) == NULL ||
 	    (t->store = ocss_store_open(g->cfg->state_dir, err)) == NULL) {
+		ocss_gateway_thread_free(t);
+		return NULL;
+	}
+	if ((g->prompt && (t->psc = ocss_rules_scratch_new(g->prompt)) ==
+	    NULL) || (g->indirect && (t->isc =
+	    ocss_rules_scratch_new(g->indirect)) == NULL)) {
+		ocss_err_set(err, "out of memory");
 		ocss_gateway_thread_free(t);
 		return NULL;
 	}
@@ -122,6 +175,9 @@ ocss_gateway_thread_free(struct ocss_gw_thread *t)
 		return;
 	ocss_upstream_free(t->up);
 	ocss_store_close(t->store);
+	ocss_rules_scratch_free(t->psc);
+	ocss_rules_scratch_free(t->isc);
+	ocss_sanitize_report_free(&t->srep);
 	ocss_buf_free(&t->out);
 	ocss_buf_free(&t->canon);
 	ocss_buf_free(&t->target);
@@ -310,6 +366,189 @@ governance_rest(struct ocss_gw_thread *t, struct ocss_request *r,
 	    t->out.len);
 }
 
+/* Audit each sanitizer finding; -1 when that fails and we fail closed. */
+static int
+audit_findings(struct ocss_gw_thread *t, struct ocss_request *r,
+    const char *decision, int status)
+{
+	const struct ocss_sanitize_report *rep = &t->srep;
+	size_t	 i;
+
+	for (i = 0; i < rep->nfindings; i++) {
+		ocss_buf_reset(&t->extra);
+		if (ocss_sanitize_finding_json(&rep->findings[i], &t->extra))
+			ocss_buf_reset(&t->extra);
+		if (audit(t, r, "sanitizer", decision, rep->findings[i].rule_id,
+		    status, t->extra.len ? t->extra.data : NULL) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+/*
+ * The prompt sanitizer over a buffered body.  Returns 1 to go on (with
+ * *body / *len replaced by the cleaned body when something was stripped),
+ * 0 when an answer was sent.
+ */
+static int
+sanitize(struct ocss_gw_thread *t, struct ocss_request *r,
+    struct ocss_writer *w, const char **body, size_t *len)
+{
+	enum ocss_sanitize_status st;
+	int		 status;
+
+	st = ocss_sanitize_body(t->gw->prompt, t->psc, *body, *len, NULL,
+	    &t->srep);
+	switch (st) {
+	case OCSS_SANITIZE_PASS:
+		return 1;
+	case OCSS_SANITIZE_STRIPPED:
+		if (audit_findings(t, r, "strip", 0) == -1) {
+			(void)ocss_respond_error(w, r, 503, "audit_unavailable",
+			    "the audit log cannot be written", NULL, 0);
+			return 0;
+		}
+		*body = t->srep.body.data;
+		*len = t->srep.body.len;
+		return 1;
+	default:
+		status = st == OCSS_SANITIZE_ERROR ? 500 : 400;
+		if (t->srep.nfindings)
+			(void)audit_findings(t, r, "reject", status);
+		else
+			(void)audit(t, r, "sanitizer", "deny", t->srep.reason,
+			    status, NULL);
+		ocss_buf_reset(&t->out);
+		if (ocss_sanitize_error_json(&t->srep, &t->out) == -1) {
+			(void)ocss_respond_error(w, r, 500, "internal",
+			    "out of memory", NULL, 0);
+			return 0;
+		}
+		(void)ocss_respond(w, r, status, "application/json",
+		    t->out.data, t->out.len);
+		return 0;
+	}
+}
+
+/* ---- response scanner, as the upstream's response filter ---- */
+
+static void
+rf_audit_new(struct rfilter *f, const struct ocss_rscan_report *rep,
+    const char *decision)
+{
+	size_t	 i;
+
+	for (i = f->seen; i < rep->n; i++) {
+		ocss_buf_reset(&f->t->extra);
+		if (ocss_rscan_finding_json(&rep->v[i], &f->t->extra) == -1)
+			ocss_buf_reset(&f->t->extra);
+		(void)audit(f->t, f->r, "response_scan", decision,
+		    rep->v[i].rule_id, 0, f->t->extra.len ?
+		    f->t->extra.data : NULL);
+	}
+	f->seen = rep->n;
+}
+
+static int
+rf_head(void *arg, int status, const struct ocss_header *h, size_t n)
+{
+	struct rfilter	*f = arg;
+	const char	*ct = NULL;
+	size_t		 i;
+
+	(void)status;
+	for (i = 0; i < n; i++)
+		if (strcasecmp(h[i].name, "Content-Type") == 0)
+			ct = h[i].value;
+	if (ct != NULL && strncasecmp(ct, "text/event-stream", 17) == 0) {
+		f->sse = 1;
+		f->scan = ocss_rscan_new(f->t->gw->indirect, f->t->isc,
+		    OCSS_RSCAN_SSE, 0);
+		return 0;
+	}
+	/* What a model writes is JSON or text: hold it to set the header.
+	 * Binary answers (images, archives) are not text to scan. */
+	if (ct == NULL || strncasecmp(ct, "text/", 5) == 0 ||
+	    strcasestr(ct, "json") != NULL || strcasestr(ct, "xml") != NULL)
+		return 1;
+	f->skip = 1;
+	return 0;
+}
+
+static int
+rf_data(void *arg, const char *p, size_t len, struct ocss_writer *w)
+{
+	struct rfilter	*f = arg;
+	struct ocss_err	 err;
+	const struct ocss_rscan_report *rep;
+	size_t		 i;
+	int		 n, cut;
+
+	if (f->skip)
+		return 0;
+	if (f->scan == NULL && (f->scan = ocss_rscan_new(f->t->gw->indirect,
+	    f->t->isc, OCSS_RSCAN_TEXT, 0)) == NULL) {
+		f->skip = 1;
+		(void)audit(f->t, f->r, "response_scan", "error",
+		    "out of memory: not scanned", 0, NULL);
+		return 0;
+	}
+	if ((n = ocss_rscan_feed(f->scan, p, len, &err)) == -1) {
+		(void)audit(f->t, f->r, "response_scan", "error", err.msg, 0,
+		    NULL);
+		return 0;
+	}
+	if (n == 0)
+		return 0;
+	rep = ocss_rscan_findings(f->scan);
+	cut = ocss_rscan_should_cut(f->scan);
+	ocss_buf_reset(&f->tmp);
+	for (i = f->seen; f->sse && i < rep->n; i++)
+		(void)ocss_rscan_announce(&rep->v[i], &f->tmp);
+	rf_audit_new(f, rep, cut ? "cut" : "flag");
+	if (cut) {
+		/* The chunk that completed the match is not passed on. */
+		if (ocss_rscan_cut_event(f->scan, &f->tmp) == 0)
+			(void)w->body(w->arg, f->tmp.data, f->tmp.len);
+		return -1;
+	}
+	if (f->tmp.len && w->body(w->arg, f->tmp.data, f->tmp.len) == -1)
+		return -1;
+	if (w->body(w->arg, p, len) == -1)
+		return -1;
+	return 1;
+}
+
+static void
+rf_held(void *arg, const char *body, size_t len, struct ocss_header *extra,
+    size_t *nextra)
+{
+	struct rfilter		*f = arg;
+	struct ocss_rscan_report rep = OCSS_RSCAN_REPORT_INIT;
+	struct ocss_err		 err;
+
+	*nextra = 0;
+	if (ocss_rscan_buffer(f->t->gw->indirect, f->t->isc, body, len, &rep,
+	    &err) == -1) {
+		/* Could not be scanned: say so rather than pass it as clean. */
+		(void)audit(f->t, f->r, "response_scan", "error", err.msg, 0,
+		    NULL);
+		extra[0].name = "X-Prompt-Guard";
+		extra[0].value = "error; not scanned";
+		*nextra = 1;
+		ocss_rscan_report_free(&rep);
+		return;
+	}
+	rf_audit_new(f, &rep, "flag");
+	ocss_buf_reset(&f->hv);
+	if (ocss_rscan_header(f->t->gw->indirect, &rep, &f->hv) == 1) {
+		extra[0].name = "X-Prompt-Guard";
+		extra[0].value = f->hv.data;
+		*nextra = 1;
+	}
+	ocss_rscan_report_free(&rep);
+}
+
 /*
  * Governance of a JSON body.  Returns 1 when the request may go on (with
  * *nadd headers for the upstream in add[]), 0 when an answer was sent.
@@ -328,10 +567,13 @@ govern(struct ocss_gw_thread *t, struct ocss_request *r,
 	in.body = body;
 	in.plan_id = ocss_request_header(r, "X-Governance-Plan-Id");
 	in.token = ocss_request_header(r, "X-Governance-Token");
-	sess = ocss_request_header(r, "X-Session-Id");
-	in.session = sess ? sess : ocss_request_header(r,
-	    "X-Openclaw-Session-Key");
-	who = ocss_request_header(r, "X-Governance-Requester");
+	/* The original stack's header names first, then common ones. */
+	if ((sess = ocss_request_header(r, "X-Governance-Session")) == NULL &&
+	    (sess = ocss_request_header(r, "X-Session-Id")) == NULL)
+		sess = ocss_request_header(r, "X-Openclaw-Session-Key");
+	in.session = sess;
+	if ((who = ocss_request_header(r, "X-User-Id")) == NULL)
+		who = ocss_request_header(r, "X-Governance-Requester");
 	in.requester = who && *who ? who : r->peer;
 	in.now_ms = ocss_store_now_ms();
 	maybe_cleanup(t, in.now_ms);
@@ -385,12 +627,16 @@ proxy(struct ocss_gw_thread *t, struct ocss_request *r, struct ocss_writer *w)
 	struct ocss_fwd_result	 res;
 	struct ocss_gov_result	 gres;
 	struct ocss_header	 add[2];
+	struct ocss_resp_filter	 filt;
+	struct rfilter		 rf;
+	struct ocss_err		 err;
 	json_object		*json = NULL;
 	int			 st, status;
 	const char		*code, *msg;
 
 	memset(&f, 0, sizeof(f));
 	memset(&gres, 0, sizeof(gres));
+	memset(&rf, 0, sizeof(rf));
 	f.req = r;
 	if (r->content_length >= 0 &&
 	    (unsigned long long)r->content_length > cfg->max_body) {
@@ -424,12 +670,22 @@ proxy(struct ocss_gw_thread *t, struct ocss_request *r, struct ocss_writer *w)
 			return;
 		}
 		if (json != NULL && t->gw->gov != NULL &&
-		    !govern(t, r, w, json, &gres, add, &f.nadd)) {
-			json_object_put(json);
-			ocss_gov_result_free(&gres);
-			return;
-		}
+		    !govern(t, r, w, json, &gres, add, &f.nadd))
+			goto done;
 		f.add = add;
+		if (t->gw->prompt != NULL && !sanitize(t, r, w, &f.body,
+		    &f.body_len))
+			goto done;
+	}
+	if (t->gw->indirect != NULL) {
+		rf.t = t;
+		rf.r = r;
+		filt.head = rf_head;
+		filt.data = rf_data;
+		filt.held = rf_held;
+		filt.arg = &rf;
+		filt.hold_max = RESPONSE_HOLD_MAX;
+		f.filter = &filt;
 	}
 
 	ocss_buf_reset(&t->target);
@@ -447,8 +703,17 @@ proxy(struct ocss_gw_thread *t, struct ocss_request *r, struct ocss_writer *w)
 		    "the audit log cannot be written", NULL, 0);
 		goto done;
 	}
-	if (ocss_upstream_forward(t->up, &f, w, &res) == 0)
+	if (ocss_upstream_forward(t->up, &f, w, &res) == 0) {
+		/* What an unterminated last event still held. */
+		if (rf.scan != NULL && ocss_rscan_finish(rf.scan, &err) > 0)
+			rf_audit_new(&rf, ocss_rscan_findings(rf.scan), "flag");
 		goto done;
+	}
+	if (res.outcome == OCSS_FWD_CUT) {
+		(void)audit(t, r, "response_scan", "cut", "stream cut by an "
+		    "indirect-injection rule", res.status, NULL);
+		goto done;
+	}
 
 	switch (res.outcome) {
 	case OCSS_FWD_CONNECT:
@@ -494,6 +759,9 @@ proxy(struct ocss_gw_thread *t, struct ocss_request *r, struct ocss_writer *w)
 done:
 	json_object_put(json);
 	ocss_gov_result_free(&gres);
+	ocss_rscan_free(rf.scan);
+	ocss_buf_free(&rf.hv);
+	ocss_buf_free(&rf.tmp);
 }
 
 void

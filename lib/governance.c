@@ -1296,7 +1296,7 @@ ocss_gov_evaluate(struct ocss_gov *g, struct ocss_store *st,
 		ap.expires = in->now_ms + g->approval_ttl;
 		if (ocss_store_approval_put(st, &ap, err) == -1)
 			goto out;
-		if (ocss_buf_printf(&r->body, "{\"status\":\"pending_approval\","
+		if (ocss_buf_printf(&r->body, "{\"status\":\"approval_required\","
 		    "\"approval_id\":\"%s\",\"plan_id\":\"%s\",\"expires_at\":"
 		    "%lld,\"approve_url\":\"/approve/?approval=%s\","
 		    "\"api\":\"/governance/approvals/%s\",\"violations\":%s,"
@@ -1378,7 +1378,10 @@ approval_json(struct ocss_store *st, const struct ocss_approval_rec *a,
 	    ocss_buf_putc(out, '"')))
 		return -1;
 	if (with_plan && ocss_store_plan_get(st, a->plan_id, &p, &err) == 0) {
-		if (ocss_buf_printf(out, ",\"plan\":%s,\"violations\":%s",
+		if (ocss_buf_puts(out, ",\"requester_id\":\"") == -1 ||
+		    ocss_buf_json_str(out, p.requester ? p.requester : "",
+		    p.requester ? strlen(p.requester) : 0) == -1 ||
+		    ocss_buf_printf(out, "\",\"plan\":%s,\"violations\":%s",
 		    p.plan_json, p.violations_json) == -1) {
 			ocss_store_plan_free(&p);
 			return -1;

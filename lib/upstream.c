@@ -40,6 +40,9 @@ struct ocss_upstream {
 	int			 truncated;
 	int			 cut;
 	int			 nomem;
+	int			 decided;	/* filter said stream or hold */
+	int			 holding;
+	struct ocss_buf		 held;
 	size_t			 body_off;
 	struct timespec		 last_out;
 };
@@ -111,24 +114,34 @@ ocss_upstream_free(struct ocss_upstream *u)
 		OPENSSL_cleanse(u->authz.data, u->authz.len);
 	ocss_buf_free(&u->authz);
 	ocss_buf_free(&u->rh);
+	ocss_buf_free(&u->held);
 	free(u);
 }
 
+static void
+collect_headers(struct ocss_upstream *u, struct ocss_header *h, size_t *n)
+{
+	size_t	 i;
+
+	for (i = 0; i < u->nrh; i++) {
+		h[*n].name = u->rh.data + u->rh_off[i][0];
+		h[(*n)++].value = u->rh.data + u->rh_off[i][1];
+	}
+	h[*n].name = "X-Request-Id";
+	h[(*n)++].value = u->fwd->req->id;
+}
+
+/* Send the head; with a held body, held() may add headers first. */
 static int
 send_head(struct ocss_upstream *u)
 {
 	struct ocss_header h[MAX_RESP_HEADERS + 6];
-	size_t		 n = 0, i, nextra = 0;
+	size_t		 n = 0, nextra = 0;
 
-	for (i = 0; i < u->nrh; i++) {
-		h[n].name = u->rh.data + u->rh_off[i][0];
-		h[n++].value = u->rh.data + u->rh_off[i][1];
-	}
-	h[n].name = "X-Request-Id";
-	h[n++].value = u->fwd->req->id;
-	if (u->fwd->filter != NULL && u->fwd->filter->head != NULL) {
-		u->fwd->filter->head(u->fwd->filter->arg, u->status, h, n,
-		    h + n, &nextra);
+	collect_headers(u, h, &n);
+	if (u->holding && u->fwd->filter->held != NULL) {
+		u->fwd->filter->held(u->fwd->filter->arg, u->held.data,
+		    u->held.len, h + n, &nextra);
 		n += nextra > 4 ? 4 : nextra;
 	}
 	u->res->head_sent = 1;
@@ -138,6 +151,23 @@ send_head(struct ocss_upstream *u)
 		return -1;
 	}
 	return 0;
+}
+
+/* Ask the filter, once, whether to stream or hold the body. */
+static void
+decide(struct ocss_upstream *u)
+{
+	struct ocss_header h[MAX_RESP_HEADERS + 2];
+	size_t		 n = 0;
+
+	if (u->decided)
+		return;
+	u->decided = 1;
+	if (u->fwd->filter == NULL || u->fwd->filter->head == NULL)
+		return;
+	collect_headers(u, h, &n);
+	u->holding = u->fwd->filter->head(u->fwd->filter->arg, u->status, h,
+	    n) == 1;
 }
 
 static size_t
@@ -189,33 +219,62 @@ on_header(char *p, size_t size, size_t nmemb, void *arg)
 	return len;
 }
 
+static int	pass_chunk(struct ocss_upstream *, const char *, size_t);
+
 static size_t
 on_data(char *p, size_t size, size_t nmemb, void *arg)
 {
 	struct ocss_upstream *u = arg;
 	size_t		 len = size * nmemb;
-	int		 f = 0;
 
+	decide(u);
+	if (u->holding) {
+		if (u->held.len + len <= u->fwd->filter->hold_max) {
+			if (ocss_buf_append(&u->held, p, len) == -1) {
+				u->nomem = 1;
+				return 0;
+			}
+			return len;
+		}
+		/* Too big to hold: head as it is, then stream what we have
+		 * and the rest through data(). */
+		u->holding = 0;
+		if (send_head(u) == -1 || (u->held.len && pass_chunk(u,
+		    u->held.data, u->held.len) == -1))
+			return 0;
+		ocss_buf_reset(&u->held);
+		return pass_chunk(u, p, len) == -1 ? 0 : len;
+	}
 	if (!u->res->head_sent && send_head(u) == -1)
 		return 0;
+	return pass_chunk(u, p, len) == -1 ? 0 : len;
+}
+
+/* One chunk through the filter to the client, flushed. */
+static int
+pass_chunk(struct ocss_upstream *u, const char *p, size_t len)
+{
+	int	 f = 0;
+
 	if (u->fwd->filter != NULL && u->fwd->filter->data != NULL) {
 		f = u->fwd->filter->data(u->fwd->filter->arg, p, len, u->w);
 		if (f == -1) {
 			u->cut = 1;
-			return 0;
+			(void)u->w->flush(u->w->arg);
+			return -1;
 		}
 	}
 	if (f == 0 && u->w->body(u->w->arg, p, len) == -1) {
 		u->client_gone = 1;
-		return 0;
+		return -1;
 	}
 	if (u->w->flush(u->w->arg) == -1) {
 		u->client_gone = 1;
-		return 0;
+		return -1;
 	}
 	u->res->bytes_down += (long long)len;
 	clock_gettime(CLOCK_MONOTONIC, &u->last_out);
-	return len;
+	return 0;
 }
 
 /* Called by curl about once a second: keeps silent event streams alive
@@ -341,7 +400,8 @@ ocss_upstream_forward(struct ocss_upstream *u, const struct ocss_fwd *f,
 	u->nrh = 0;
 	ocss_buf_reset(&u->rh);
 	u->sse = u->client_gone = u->too_large = u->truncated = 0;
-	u->cut = u->nomem = 0;
+	u->cut = u->nomem = u->decided = u->holding = 0;
+	ocss_buf_reset(&u->held);
 	u->body_off = 0;
 	u->errbuf[0] = '\0';
 
@@ -422,9 +482,17 @@ ocss_upstream_forward(struct ocss_upstream *u, const struct ocss_fwd *f,
 	res->status = u->status;
 
 	if (cc == CURLE_OK) {
+		decide(u);
 		if (!res->head_sent && send_head(u) == -1) {
 			res->outcome = OCSS_FWD_CLIENT_GONE;
 			return -1;
+		}
+		if (u->holding && u->held.len) {
+			if (w->body(w->arg, u->held.data, u->held.len) == -1) {
+				res->outcome = OCSS_FWD_CLIENT_GONE;
+				return -1;
+			}
+			res->bytes_down += (long long)u->held.len;
 		}
 		if (w->flush(w->arg) == -1) {
 			res->outcome = OCSS_FWD_CLIENT_GONE;

@@ -19,17 +19,23 @@ struct ocss_upstream;
 
 /*
  * Optional inspection of the response on its way out (response scanner).
- * head() sees the status and headers before they are sent and may append
- * up to 4 headers to *extra; data() sees each body chunk before it is sent
- * and may write to w itself: it returns 0 to pass the chunk on as is, 1 when
- * it has written what should go out instead, -1 to cut the stream.
+ * head() sees the status and headers first and answers 0 to stream the
+ * body (head sent at once, each chunk through data()) or 1 to hold the
+ * whole body: then held() gets it at the end and may add up to 4 headers
+ * before head and body go out.  A held body over hold_max bytes stops being
+ * held: head goes out as it is and the body continues through data().
+ * data() returns 0 to pass the chunk on as is, 1 when it has written what
+ * should go out instead, -1 to cut the stream.
  */
 struct ocss_resp_filter {
-	void	(*head)(void *arg, int status, const struct ocss_header *,
-		    size_t n, struct ocss_header *extra, size_t *nextra);
+	int	(*head)(void *arg, int status, const struct ocss_header *,
+		    size_t n);
 	int	(*data)(void *arg, const char *p, size_t len,
 		    struct ocss_writer *w);
+	void	(*held)(void *arg, const char *body, size_t len,
+		    struct ocss_header *extra, size_t *nextra);
 	void	*arg;
+	size_t	 hold_max;
 };
 
 struct ocss_fwd {

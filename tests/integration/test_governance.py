@@ -32,7 +32,7 @@ class Governance(unittest.TestCase):
         cls.s.cleanup()
 
     def post_chat(self, body, session="sess-a", headers=None, requester="agent-1"):
-        h = {"X-Session-Id": session, "X-Governance-Requester": requester}
+        h = {"X-Governance-Session": session, "X-User-Id": requester}
         h.update(headers or {})
         st, hd, data = self.s.call("POST", "/v1/chat/completions", body=body, headers=h)
         return st, hd, json.loads(data)
@@ -54,7 +54,7 @@ class Governance(unittest.TestCase):
     def test_hold_approve_retry(self):
         self.s.mock.reset()
         body, j = self.hold()
-        self.assertEqual(j["status"], "pending_approval")
+        self.assertEqual(j["status"], "approval_required")
         for k in ("approval_id", "plan_id", "violations", "approve_url"):
             self.assertIn(k, j)
         self.assertEqual(j["violations"][0]["policy_id"], "exec-needs-approval")
@@ -67,6 +67,7 @@ class Governance(unittest.TestCase):
         st, _, data = self.s.call("GET", "/governance/approvals/" + j["approval_id"])
         view = json.loads(data)
         self.assertEqual(view["status"], "pending")
+        self.assertEqual(view["requester_id"], "agent-1")
         self.assertEqual(view["plan"]["actions"][0]["tool"], "exec")
         self.assertEqual(view["plan"]["actions"][0]["category"], "system_command")
         self.assertEqual(view["plan"]["actions"][0]["resource"], "ls -la /tmp")

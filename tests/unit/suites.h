@@ -17,6 +17,7 @@ void		ocss_test_add(CU_pSuite, const char *name, CU_TestFunc);
 	X(audit) \
 	X(store) \
 	X(token) \
+	X(governance) \
 	X(skillscan)
 
 #define OCSS_DECLARE(n) void suite_##n(void);

@@ -68,6 +68,29 @@ static const unsigned char amap[128] = {
 	0x70, 0x71, 0x72, 0x73, 0x74, 0x75, 0x76, 0x77, 0x78, 0x79, 0x7a, 0x00, 0x00, 0x00, 0x00, 0x00,
 };
 
+/* Byte classes for the encoding finders. */
+#define C_ALNUM	0x01
+#define C_B64	0x02	/* base64 alphabet, standard and URL-safe */
+#define C_HEX	0x04
+static const unsigned char cls[256] = {
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 0, 2, 0, 2,
+	7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 0, 0, 0, 0, 0, 0,
+	0, 7, 7, 7, 7, 7, 7, 3, 3, 3, 3, 3, 3, 3, 3, 3,
+	3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 0, 0, 0, 0, 2,
+	0, 7, 7, 7, 7, 7, 7, 3, 3, 3, 3, 3, 3, 3, 3, 3,
+	3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+};
+
 /* Look-alikes of Latin letters, sorted by code point.  Upper-case forms are
  * folded before lower-casing because some differ from their lower case
  * (Greek capital ETA looks like H, small eta like n). */
@@ -389,12 +412,18 @@ norm_text(struct ocss_norm *n, const unsigned char *s, size_t len,
 	while (i < len) {
 		c = s[i];
 		if (c < 0x80 && ms == NULL) {
-			if ((m = amap[c]) != 0) {
-				n->out[ol++] = (char)m;
-				i++;
-				continue;
+			char *o = n->out;	/* no aliasing reloads */
+
+			while ((m = amap[c]) != 0) {
+				o[ol++] = (char)m;
+				if (++i == len)
+					break;
+				if ((c = s[i]) >= 0x80)
+					break;
 			}
-			if (ol == segstart || n->out[ol - 1] == ' ') {
+			if (i == len || c >= 0x80 || m != 0)
+				continue;
+			if (ol == segstart || o[ol - 1] == ' ') {
 				/* Absorbed: ends the linear run. */
 				if (ol > ao && anchor_push(n, ao, ai,
 				    ai + (ol - ao), 1) == -1)
@@ -404,7 +433,7 @@ norm_text(struct ocss_norm *n, const unsigned char *s, size_t len,
 				ai = i;
 				continue;
 			}
-			n->out[ol++] = ' ';
+			o[ol++] = ' ';
 			i++;
 			continue;
 		}
@@ -474,11 +503,7 @@ b64val(unsigned c)
 	return -1;
 }
 
-static int
-is_alnum(unsigned c)
-{
-	return c < 0x80 && amap[c] != 0;
-}
+#define is_alnum(c)	(cls[(unsigned char)(c)] & C_ALNUM)
 
 /* Decoded text is worth scanning when it is valid UTF-8 text: no control
  * characters, and at least half of it letters, digits or spaces. */
@@ -743,11 +768,7 @@ try_run(struct ocss_norm *n, const struct src *x, size_t rs, size_t re,
 	return add_derived(n, depth, OCSS_VIA_BASE64);
 }
 
-static int
-is_b64(unsigned c)
-{
-	return is_alnum(c) || c == '+' || c == '/' || c == '-' || c == '_';
-}
+#define is_b64(c)	(cls[(unsigned char)(c)] & C_B64)
 
 /* Encoded runs in x: each decoded into tmp[depth] as a derived segment. */
 static int
@@ -770,6 +791,10 @@ find_derived(struct ocss_norm *n, const struct src *x, int depth)
 		}
 		for (j = i; j < len && is_b64(s[j]); j++)
 			;
+		if (j - i < OCSS_NORM_MIN_B64 && j - i < OCSS_NORM_MIN_HEX) {
+			i = j;
+			continue;
+		}
 		for (k = 0; k < 2 && j < len && s[j] == '='; k++)
 			j++;
 		if (j - i >= OCSS_NORM_MIN_B64 || j - i >= OCSS_NORM_MIN_HEX)

@@ -26,6 +26,9 @@
 #define RF_RAW		0x01	/* match the original bytes */
 #define RF_NODECODE	0x02	/* segment 0 only */
 #define RF_PRE		0x04	/* covered by the prefilter */
+#define RF_KW		0x08	/* runs only where one of its keywords is */
+
+#define KW_RULES	64	/* rules that can have keywords */
 
 #define MATCH_LIMIT	5000000
 #define DEPTH_LIMIT	100000
@@ -42,9 +45,16 @@ struct rule {
 	size_t			 nex[2];
 };
 
+struct kwent {
+	uint64_t	 h;		/* FNV-1a of the word, 0: empty slot */
+	uint64_t	 mask;		/* rules (bit i: rule i) */
+};
+
 struct ocss_rules {
 	struct rule	*r;
 	size_t		 n;
+	struct kwent	*kw;		/* open addressing, nkw a power of 2 */
+	size_t		 nkw;
 	pcre2_code	*pre;		/* NULL: no prefilter */
 	int		 pre_jit;
 };
@@ -132,6 +142,7 @@ ocss_rules_free(struct ocss_rules *rs)
 	for (i = 0; i < rs->n; i++)
 		rule_free(&rs->r[i]);
 	free(rs->r);
+	free(rs->kw);
 	pcre2_code_free(rs->pre);
 	free(rs);
 }
@@ -261,7 +272,7 @@ known_member(const char *k)
 {
 	static const char *const keys[] = { "id", "description", "pattern",
 	    "flags", "action", "severity", "examples", "comment",
-	    "references" };
+	    "references", "keywords" };
 	size_t	 i;
 
 	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
@@ -341,7 +352,8 @@ parse_rule(struct ocss_rules *rs, json_object *o, size_t idx,
 				ocss_err_set(err, "%s: rules[%zu] (id \"%s\"): "
 				    "unknown member \"%s\" (known: id, "
 				    "description, pattern, flags, action, "
-				    "severity, examples, comment)", name, idx,
+				    "severity, keywords, examples, comment)",
+				    name, idx,
 				    r->id, key);
 				return -1;
 			}
@@ -398,6 +410,109 @@ oom:
 	return -1;
 }
 
+static uint64_t
+fnv(const char *s, size_t n)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+	size_t	 i;
+
+	for (i = 0; i < n; i++)
+		h = (h ^ (unsigned char)s[i]) * 0x100000001b3ULL;
+	return h ? h : 1;
+}
+
+static struct kwent *
+kw_slot(struct kwent *t, size_t n, uint64_t h)
+{
+	size_t	 i = (size_t)h & (n - 1);
+
+	while (t[i].h != 0 && t[i].h != h)
+		i = (i + 1) & (n - 1);
+	return &t[i];
+}
+
+/*
+ * "keywords": words of the normalised text (lower case, no spaces) of which
+ * at least one must be in a segment for the rule to run there.  A cheap
+ * word-hash lookup then spares most texts every PCRE2 pass.
+ */
+static int
+parse_keywords(struct ocss_rules *rs, json_object *rules, const char *name,
+    struct ocss_err *err)
+{
+	json_object	*o, *a, *e;
+	const char	*w;
+	size_t		 i, k, total = 0, n;
+	struct kwent	*slot;
+
+	for (i = 0; i < rs->n && i < KW_RULES; i++) {
+		o = json_object_array_get_idx(rules, i);
+		if (json_object_object_get_ex(o, "keywords", &a) &&
+		    json_object_is_type(a, json_type_array))
+			total += json_object_array_length(a);
+	}
+	if (total == 0)
+		return 0;
+	for (n = 16; n < total * 2; n *= 2)
+		;
+	if ((rs->kw = calloc(n, sizeof(*rs->kw))) == NULL) {
+		ocss_err_set(err, "%s: out of memory", name);
+		return -1;
+	}
+	rs->nkw = n;
+	for (i = 0; i < rs->n; i++) {
+		o = json_object_array_get_idx(rules, i);
+		if (!json_object_object_get_ex(o, "keywords", &a))
+			continue;
+		if (!json_object_is_type(a, json_type_array) || i >= KW_RULES) {
+			ocss_err_set(err, "%s: rules[%zu] (id \"%s\"): "
+			    "\"keywords\" must be an array of words (and only "
+			    "the first %d rules may have keywords)", name, i,
+			    rs->r[i].id, KW_RULES);
+			return -1;
+		}
+		for (k = 0; k < json_object_array_length(a); k++) {
+			e = json_object_array_get_idx(a, k);
+			w = json_object_get_string(e);
+			if (!json_object_is_type(e, json_type_string) ||
+			    *w == '\0' || strchr(w, ' ') != NULL) {
+				ocss_err_set(err, "%s: rules[%zu] (id \"%s\"): "
+				    "keywords[%zu] must be one lower-case word",
+				    name, i, rs->r[i].id, k);
+				return -1;
+			}
+			slot = kw_slot(rs->kw, n, fnv(w, strlen(w)));
+			slot->h = fnv(w, strlen(w));
+			slot->mask |= 1ULL << i;
+		}
+		rs->r[i].flags |= RF_KW;
+	}
+	return 0;
+}
+
+/* Rules whose keywords occur in the normalised segment s. */
+static uint64_t
+kw_mask(const struct ocss_rules *rs, const char *s, size_t len)
+{
+	const struct kwent *e;
+	uint64_t mask = 0, h;
+	size_t	 i = 0, j;
+
+	if (rs->nkw == 0)
+		return 0;
+	while (i < len) {
+		h = 0xcbf29ce484222325ULL;
+		for (j = i; j < len && s[j] != ' '; j++)
+			h = (h ^ (unsigned char)s[j]) * 0x100000001b3ULL;
+		if (j > i) {
+			e = kw_slot(rs->kw, rs->nkw, h ? h : 1);
+			mask |= e->mask;
+		}
+		i = j + 1;
+	}
+	return mask;
+}
+
 /*
  * One alternation of all normalised-text rules that can be combined safely:
  * no back references (group numbers shift) and no backtracking verbs
@@ -417,7 +532,7 @@ build_prefilter(struct ocss_rules *rs, json_object *rules)
 		struct rule *r = &rs->r[i];
 		json_object *o = json_object_array_get_idx(rules, i);
 
-		if (r->flags & RF_RAW)
+		if (r->flags & (RF_RAW | RF_KW))
 			continue;
 		pat = str_member(o, "pattern");
 		if (pcre2_pattern_info(r->re, PCRE2_INFO_BACKREFMAX,
@@ -462,6 +577,7 @@ ocss_rules_parse(const char *json, size_t len, const char *name,
 
 	if ((tok = json_tokener_new()) == NULL)
 		goto oom;
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
 	root = json_tokener_parse_ex(tok, json, (int)len);
 	if (root == NULL || json_tokener_get_error(tok) != json_tokener_success) {
 		off = tok->char_offset;
@@ -495,6 +611,8 @@ ocss_rules_parse(const char *json, size_t len, const char *name,
 		    err) == -1)
 			goto fail;
 	}
+	if (parse_keywords(rs, rules, name, err) == -1)
+		goto fail;
 	build_prefilter(rs, rules);
 	json_object_put(root);
 	return rs;
@@ -698,6 +816,7 @@ ocss_rules_scan(const struct ocss_rules *rs, struct ocss_rules_scratch *sc,
 	const char		*s;
 	enum ocss_norm_via	 via;
 	size_t			 nseg, seg, i, slen, before = out->n;
+	uint64_t		 kw;
 	int			 rc, pre;
 
 	if (ocss_norm_run(sc->norm, text, len, 0) == -1) {
@@ -708,6 +827,7 @@ ocss_rules_scan(const struct ocss_rules *rs, struct ocss_rules_scratch *sc,
 	for (seg = 0; seg < nseg; seg++) {
 		s = ocss_norm_seg(sc->norm, seg, &slen, &via);
 		pre = 1;
+		kw = kw_mask(rs, s, slen);
 		if (rs->pre != NULL) {
 			rc = do_match(rs->pre, rs->pre_jit, s, slen, 0,
 			    PCRE2_NO_UTF_CHECK, sc);
@@ -721,7 +841,8 @@ ocss_rules_scan(const struct ocss_rules *rs, struct ocss_rules_scratch *sc,
 
 			if ((r->flags & RF_RAW) ||
 			    ((r->flags & RF_NODECODE) && seg > 0) ||
-			    ((r->flags & RF_PRE) && !pre))
+			    ((r->flags & RF_PRE) && !pre) ||
+			    ((r->flags & RF_KW) && !((kw >> i) & 1)))
 				continue;
 			if (rule_matches(rs, i, sc, s, slen, (long)seg, via,
 			    PCRE2_NO_UTF_CHECK, out, err) == -1)

@@ -18,7 +18,11 @@ void		ocss_test_add(CU_pSuite, const char *name, CU_TestFunc);
 	X(store) \
 	X(token) \
 	X(governance) \
-	X(skillscan)
+	X(skillscan) \
+	X(normalize) \
+	X(rules) \
+	X(sanitize) \
+	X(rscan)
 
 #define OCSS_DECLARE(n) void suite_##n(void);
 OCSS_SUITES(OCSS_DECLARE)

@@ -1,0 +1,64 @@
+/* libFuzzer: arbitrary bytes as a request body through the JSON walker and
+ * the sanitizer with the shipped prompt rules, and as one plain text.
+ * Checks: no crash or leak, a decision always, a stripped body that is
+ * still accepted by the sanitizer, offsets inside the field. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rules.h"
+#include "sanitize.h"
+
+#ifndef OCSS_TEST_CONFDIR
+#define OCSS_TEST_CONFDIR "conf"
+#endif
+
+int LLVMFuzzerTestOneInput(const uint8_t *, size_t);
+
+static struct ocss_rules *rs;
+static struct ocss_rules_scratch *sc;
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
+{
+	struct ocss_sanitize_report rep, rep2;
+	struct ocss_err	 err;
+	struct ocss_buf	 b = OCSS_BUF_INIT;
+	enum ocss_sanitize_status st;
+	size_t		 i;
+
+	if (rs == NULL) {
+		if ((rs = ocss_rules_load(OCSS_TEST_CONFDIR "/prompt-rules.json",
+		    &err)) == NULL || (sc = ocss_rules_scratch_new(rs)) == NULL)
+			abort();
+	}
+	ocss_sanitize_report_init(&rep);
+	ocss_sanitize_report_init(&rep2);
+	st = ocss_sanitize_body(rs, sc, (const char *)data, len, NULL, &rep);
+	if (st == OCSS_SANITIZE_REJECT && rep.rule_id == NULL)
+		abort();
+	if (st == OCSS_SANITIZE_STRIPPED) {
+		if (rep.body.len == 0)
+			abort();
+		/* The cleaned body is valid JSON the sanitizer accepts. */
+		if (ocss_sanitize_body(rs, sc, rep.body.data, rep.body.len, NULL,
+		    &rep2) == OCSS_SANITIZE_BAD_INPUT)
+			abort();
+	}
+	for (i = 0; i < rep.nfindings; i++)
+		if (rep.findings[i].start > rep.findings[i].end ||
+		    ocss_sanitize_finding_json(&rep.findings[i], &b) == -1)
+			abort();
+	if (ocss_sanitize_error_json(&rep, &b) == -1)
+		abort();
+	st = ocss_sanitize_text(rs, sc, (const char *)data, len, NULL, &rep);
+	for (i = 0; i < rep.nfindings; i++)
+		if (rep.findings[i].end > len)
+			abort();
+	if (st == OCSS_SANITIZE_STRIPPED && rep.body.len >= len)
+		abort();
+	ocss_buf_free(&b);
+	ocss_sanitize_report_free(&rep);
+	ocss_sanitize_report_free(&rep2);
+	return 0;
+}

@@ -9,7 +9,7 @@ BUILD="autoconf automake libtool pkg-config make gcc ca-certificates
  libfcgi-dev spawn-fcgi libcurl4-openssl-dev libssl-dev libpcre2-dev
  libjson-c-dev libsqlite3-dev libtree-sitter-dev libcunit1-dev
  libmicrohttpd-dev libunistring-dev lighttpd sqlite3 curl"
-TEST="clang libclang-rt-14-dev valgrind python3 wrk procps apache2 caddy"
+TEST="clang libclang-rt-14-dev valgrind python3 wrk procps apache2 caddy chromium"
 
 want=$BUILD
 [ "${1:-}" = "--test" ] && want="$BUILD $TEST"

@@ -21,6 +21,7 @@ FAILED_STEPS=
 
 mkdir -p "$ART"
 cd "$SRC" || exit 1
+export PYTHONDONTWRITEBYTECODE=1
 
 # run NAME COMMAND...: output to $ART/NAME.log; counts come from lines
 # "label: N passed, N failed"; a step that fails without one counts 1.
@@ -61,6 +62,11 @@ build() {	# dir configure-args...
 
 if [ "${OCSS_SKIP_DEPS:-0}" != 1 ]; then
 	run deps "$SRC/contrib/install-deps.sh" --test || exit 1
+fi
+# An in-tree ./configure makes every VPATH build below refuse to run.
+if [ -f "$SRC/config.status" ]; then
+	echo "== the source tree was configured in place; make distclean there"
+	make -C "$SRC" -s distclean >/dev/null 2>&1 || rm -f "$SRC/config.status"
 fi
 run autoreconf autoreconf -fi || exit 1
 

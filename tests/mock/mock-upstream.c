@@ -63,6 +63,7 @@ struct controls {
 	enum mode	 mode;
 	unsigned	 status;
 	uint64_t	 big, events, delay_ms;
+	const char	*reply;		/* X-Mock-Reply: the assistant's text */
 };
 
 struct sse {
@@ -70,7 +71,8 @@ struct sse {
 	uint64_t	 events, delay_ms;
 	uint64_t	 next;			/* next event, from 1 */
 	bool		 drop;
-	char		 buf[512];
+	char		*reply;			/* split over the events */
+	char		 buf[4096];
 	size_t		 len, off;		/* buf[off..len) is left */
 };
 
@@ -331,6 +333,7 @@ parse_controls(struct MHD_Connection *c, struct controls *ct)
 	events = control(c, "X-Mock-Events", "mock_events");
 	delay = control(c, "X-Mock-Delay-Ms", "mock_delay_ms");
 	memset(ct, 0, sizeof(*ct));
+	ct->reply = control(c, "X-Mock-Reply", "mock_reply");
 	ct->events = 3;
 	if (events && parse_u64(events, 10000, &ct->events) != 0)
 		return "X-Mock-Events";
@@ -380,7 +383,18 @@ sse_read(void *cls, uint64_t pos, char *out, size_t max)
 			return MHD_CONTENT_READER_END_WITH_ERROR;
 		if (s->drop && s->next > 2)	/* no last chunk: a cut */
 			return MHD_CONTENT_READER_END_WITH_ERROR;
-		if (s->next <= s->events)
+		if (s->next <= s->events && s->reply != NULL) {
+			/* Slice next of the reply, so a phrase spans events. */
+			size_t	 rl = strlen(s->reply);
+			size_t	 a = rl * (s->next - 1) / s->events;
+			size_t	 b = rl * s->next / s->events;
+			char	*q = json_quote(s->reply + a, b - a);
+
+			n = q == NULL ? -1 : snprintf(s->buf, sizeof(s->buf),
+			    CHUNK_HEAD "\"delta\":{\"content\":%s},"
+			    "\"finish_reason\":null}]}\n\n", q);
+			free(q);
+		} else if (s->next <= s->events)
 			n = snprintf(s->buf, sizeof(s->buf), CHUNK_HEAD
 			    "\"delta\":{\"content\":\"event %llu \"},"
 			    "\"finish_reason\":null}]}\n\n",
@@ -403,6 +417,15 @@ sse_read(void *cls, uint64_t pos, char *out, size_t max)
 	return (ssize_t)k;
 }
 
+static void
+sse_free(void *p)
+{
+	struct sse	*s = p;
+
+	free(s->reply);
+	free(s);
+}
+
 static enum MHD_Result
 send_sse(struct server *srv, struct MHD_Connection *c,
     const struct controls *ct)
@@ -416,13 +439,18 @@ send_sse(struct server *srv, struct MHD_Connection *c,
 	s->next = 1;
 	s->drop = ct->mode == M_DROP;
 	s->events = s->drop ? 2 : ct->events;
+	if (ct->reply != NULL && s->events > 0 &&
+	    (s->reply = strdup(ct->reply)) == NULL) {
+		free(s);
+		return MHD_NO;
+	}
 	/* in slow mode the delay was spent before the headers */
 	s->delay_ms = ct->mode == M_SLOW ? 0 : ct->delay_ms;
 	/* Unknown size: chunked on HTTP/1.1, so a dropped stream shows. */
 	r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, sse_read,
-	    s, free);
+	    s, sse_free);
 	if (r == NULL) {
-		free(s);
+		sse_free(s);
 		return MHD_NO;
 	}
 	return queue(c, 200, r, "text/event-stream");
@@ -478,7 +506,7 @@ last_user_text(json_object *req, FILE *f)
 }
 
 static enum MHD_Result
-send_completion(struct MHD_Connection *c, json_object *req)
+send_completion(struct MHD_Connection *c, json_object *req, const char *text)
 {
 	static const char prefix[] = "mock reply: ";
 	FILE	*f;
@@ -487,8 +515,12 @@ send_completion(struct MHD_Connection *c, json_object *req)
 
 	if ((f = open_memstream(&reply, &len)) == NULL)
 		return MHD_NO;
-	fputs(prefix, f);
-	last_user_text(req, f);
+	if (text != NULL)
+		fputs(text, f);
+	else {
+		fputs(prefix, f);
+		last_user_text(req, f);
+	}
 	if (!(ferror(f) | fclose(f)))	/* both: fclose() must run */
 		q = json_quote(reply, len);
 	/* Rough counts, four bytes a token; only q != NULL uses them. */
@@ -541,7 +573,7 @@ chat(struct server *srv, struct MHD_Connection *c, const struct request *rq,
 	else if (ct->mode == M_DROP)
 		ret = MHD_NO;	/* MHD closes the connection, no response */
 	else
-		ret = send_completion(c, req);
+		ret = send_completion(c, req, ct->reply);
 	json_object_put(req);
 	return ret;
 }
@@ -682,6 +714,8 @@ usage(FILE *f)
 	    "        GET /_mock/requests, POST /_mock/reset\n"
 	    "per request, header or query argument (default, maximum):\n"
 	    "  X-Mock-Events    mock_events    SSE events (3, 10000)\n"
+	    "  X-Mock-Reply     mock_reply     the assistant's text (split over\n"
+	    "                                  the SSE events when streaming)\n"
 	    "  X-Mock-Delay-Ms  mock_delay_ms  ms between events (0, 60000)\n"
 	    "  X-Mock-Mode      mock_mode      slow | fail | drop | echo |\n"
 	    "                                  status:NNN | big:BYTES\n", f);

@@ -1490,7 +1490,7 @@ decide(struct ocss_gov *g, struct ocss_store *st, const char *id,
 	if (!valid_id(id, 32) || (rc = ocss_store_approval_get(st, id, now,
 	    &a, &err)) == 1) {
 		json_object_put(o);
-		return rest_error(out, 410, "gone", "unknown approval");
+		return rest_error(out, 410, "unknown", "unknown approval");
 	}
 	if (rc == -1) {
 		json_object_put(o);
@@ -1526,8 +1526,26 @@ decide(struct ocss_gov *g, struct ocss_store *st, const char *id,
 		goto done;
 	}
 	if (rc == 1) {
-		status = rest_error(out, 410, "gone", "the approval was already "
-		    "decided or has expired");
+		/* Say which: decided (by whom) or expired. */
+		struct ocss_approval_rec now_a;
+		if (ocss_store_approval_get(st, id, now, &now_a, &err) == 0 &&
+		    strcmp(now_a.status, "expired") != 0) {
+			ocss_buf_reset(out);
+			if (ocss_buf_printf(out, "{\"error\":{\"code\":"
+			    "\"already_decided\",\"message\":\"the approval "
+			    "was already %s\"},\"status\":\"%s\","
+			    "\"decided_by\":\"", now_a.status, now_a.status) ||
+			    ocss_buf_json_str(out, now_a.decided_by ?
+			    now_a.decided_by : "", now_a.decided_by ?
+			    strlen(now_a.decided_by) : 0) ||
+			    ocss_buf_puts(out, "\"}\n"))
+				status = 500;
+			else
+				status = 410;
+		} else
+			status = rest_error(out, 410, "expired",
+			    "the approval has expired");
+		ocss_store_approval_free(&now_a);
 		*areason = "decision on a closed approval";
 		goto done;
 	}

@@ -7,5 +7,6 @@ int	ocss_cmd_config(int argc, char **argv);
 int	ocss_cmd_audit(int argc, char **argv);
 int	ocss_cmd_scan(int argc, char **argv);
 int	ocss_cmd_eval_rules(int argc, char **argv);
+int	ocss_cmd_governance(int argc, char **argv);
 
 #endif

@@ -11,10 +11,6 @@
 
 #include "commands.h"
 
-/* Commands whose module may not be linked into this build yet. */
-int	ocss_cmd_scan(int, char **) __attribute__((weak));
-int	ocss_cmd_eval_rules(int, char **) __attribute__((weak));
-
 struct cmd {
 	const char	*name;
 	int		(*fn)(int, char **);
@@ -42,6 +38,8 @@ main(int argc, char *argv[])
 		    "check the gateway configuration" },
 		{ "audit", ocss_cmd_audit,
 		    "verify or follow the audit log" },
+		{ "governance", ocss_cmd_governance,
+		    "list, show, approve or reject held tool calls" },
 		{ "scan", ocss_cmd_scan,
 		    "scan skills for dangerous code" },
 		{ "eval-rules", ocss_cmd_eval_rules,

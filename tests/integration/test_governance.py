@@ -219,6 +219,34 @@ class Governance(unittest.TestCase):
             t.join()
         self.assertEqual(sorted(results), [200] + [410] * 5)
 
+    def test_cli_list_approve_on_same_store(self):
+        import subprocess
+        from stack import BUILD
+        ocss = os.path.join(BUILD, "ocss")
+        body, j = self.hold(session="sess-cli", cmd="uname -a")
+        r = subprocess.run([ocss, "governance", "list"], env=self.s.env,
+                           capture_output=True, text=True)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn(j["approval_id"], r.stdout)
+        self.assertIn("exec(system_command)", r.stdout)
+        r = subprocess.run([ocss, "governance", "approve", j["approval_id"],
+                            "--user", "cli-op"], env=self.s.env, capture_output=True, text=True)
+        self.assertEqual(r.returncode, 2)     # --ack is required
+        r = subprocess.run([ocss, "governance", "approve", j["approval_id"], "--user", "cli-op",
+                            "--ack", "reviewed uname"], env=self.s.env,
+                           capture_output=True, text=True)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        ok = json.loads(r.stdout)
+        st, _, _ = self.post_chat(body, session="sess-cli", headers={
+            "X-Governance-Plan-Id": ok["plan_id"], "X-Governance-Token": ok["token"]})
+        self.assertEqual(st, 200)
+        r = subprocess.run([ocss, "governance", "reject", j["approval_id"], "--user", "x"],
+                           env=self.s.env, capture_output=True, text=True)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("already approved", r.stderr)
+        self.assertTrue(any(l.get("event") == "governance_decision" and l.get("method") == "CLI"
+                            and l.get("operator") == "cli-op" for l in self.s.audit()))
+
     def test_invalid_json_refused(self):
         st, _, data = self.s.call("POST", "/v1/chat/completions", body=b'{"messages": [',
                                   headers={"Content-Type": "application/json"})

@@ -12,6 +12,7 @@
 #include <pcre2.h>
 
 #include "governance.h"
+#include "rules.h"
 #include "token.h"
 
 enum { C_FILE_READ, C_FILE_WRITE, C_FILE_DELETE, C_CODE_EXEC, C_SYSTEM_CMD,
@@ -213,7 +214,7 @@ compile(const char *pat, const char *path, const char *where,
 		    where, (size_t)off, msg);
 		return NULL;
 	}
-	(void)pcre2_jit_compile(re, PCRE2_JIT_COMPLETE);
+	(void)ocss_jit_compile(re);
 	return re;
 }
 

@@ -2,10 +2,20 @@
  * Rules engine: JSON rule files compiled with PCRE2 (+ JIT), matched on the
  * normalised copy of a text, findings mapped back to the original bytes.
  *
- * Speed: most texts match nothing, so every normalised-text rule that can
- * be is also folded into one alternation, the PREFILTER; a segment the
- * prefilter does not match skips those rules.  Only a segment that matches
- * it pays for the rules one by one (to learn which rules, and where).
+ * Speed: most texts match nothing, and PCRE2 scanning a whole text for a
+ * rule costs far more than normalising it.  So:
+ *   - ANCHORED rules: when every branch of a normalised-text pattern starts
+ *     with \b and a literal word prefix ("\b(?:ignore|disregard) ..."),
+ *     the prefixes are derived at load time.  One pass over the words of a
+ *     segment looks each word's first two bytes up in a table of all those
+ *     prefixes, and the rule runs (compiled a second time with
+ *     PCRE2_ANCHORED) only at the words that start with one of its
+ *     prefixes.  Same matches as a scan of the whole segment: a match can
+ *     only begin at such a word.
+ *   - other rules with "keywords" run only on segments holding one;
+ *   - the remaining normalised-text rules are folded into one alternation,
+ *     the PREFILTER; a segment it does not match skips them.
+ * OCSS_SCAN_NOGATE turns all of that off (tests compare both ways).
  */
 #define PCRE2_CODE_UNIT_WIDTH 8
 
@@ -27,6 +37,10 @@
 #define RF_NODECODE	0x02	/* segment 0 only */
 #define RF_PRE		0x04	/* covered by the prefilter */
 #define RF_KW		0x08	/* runs only where one of its keywords is */
+#define RF_ANCH		0x10	/* runs anchored at its start words */
+
+#define MAX_PREFIXES	512	/* literal prefixes derived from one rule */
+#define PFX_MAX		31	/* bytes of a prefix kept */
 
 #define KW_RULES	64	/* rules that can have keywords */
 
@@ -37,7 +51,8 @@ struct rule {
 	char			*id;
 	char			*desc;
 	pcre2_code		*re;
-	int			 jit;
+	pcre2_code		*are;	/* RF_ANCH: the same, PCRE2_ANCHORED */
+	int			 jit, ajit;
 	unsigned		 flags;
 	enum ocss_rule_action	 action;
 	enum ocss_rule_severity	 sev;
@@ -50,9 +65,26 @@ struct kwent {
 	uint64_t	 mask;		/* rules (bit i: rule i) */
 };
 
+/* A word of a segment that starts with a prefix of some anchored rules. */
+struct whit {
+	size_t		 pos;
+	uint64_t	 mask;
+};
+
+/* A literal prefix a match of some anchored rules starts with. */
+struct pfx {
+	char		 s[PFX_MAX + 1];
+	unsigned char	 len;
+	uint64_t	 mask;		/* rules (bit i: rule i) */
+};
+
 struct ocss_rules {
 	struct rule	*r;
 	size_t		 n;
+	struct pfx	*pfx;		/* sorted by first two bytes */
+	size_t		 npfx;
+	uint16_t	*pfx_ix;	/* [bucket]: first entry; [bucket+1]: end */
+	uint64_t	 amask;		/* anchored rules */
 	struct kwent	*kw;		/* open addressing, nkw a power of 2 */
 	size_t		 nkw;
 	pcre2_code	*pre;		/* NULL: no prefilter */
@@ -64,6 +96,8 @@ struct ocss_rules_scratch {
 	pcre2_match_context	*mctx;
 	pcre2_jit_stack		*js;
 	struct ocss_norm	*norm;
+	struct whit		*wh;		/* words starting a prefix */
+	size_t			 nwh, whcap;
 };
 
 void
@@ -78,6 +112,18 @@ ocss_findings_free(struct ocss_findings *f)
 	free(f->v);
 	f->v = NULL;
 	f->n = f->cap = 0;
+}
+
+
+/* PCRE2's JIT code is opaque to valgrind, which then reports reads of
+ * uninitialised memory inside it; OCSS_PCRE2_NO_JIT=1 (set by the test
+ * suite's valgrind runs) keeps to the interpreter.  1 when JIT is on. */
+int
+ocss_jit_compile(pcre2_code *re)
+{
+	if (getenv("OCSS_PCRE2_NO_JIT") != NULL)
+		return 0;
+	return pcre2_jit_compile(re, PCRE2_JIT_COMPLETE) == 0;
 }
 
 static int
@@ -125,6 +171,7 @@ rule_free(struct rule *r)
 	free(r->id);
 	free(r->desc);
 	pcre2_code_free(r->re);
+	pcre2_code_free(r->are);
 	for (k = 0; k < 2; k++) {
 		for (i = 0; i < r->nex[k]; i++)
 			free(r->ex[k][i]);
@@ -143,6 +190,8 @@ ocss_rules_free(struct ocss_rules *rs)
 		rule_free(&rs->r[i]);
 	free(rs->r);
 	free(rs->kw);
+	free(rs->pfx);
+	free(rs->pfx_ix);
 	pcre2_code_free(rs->pre);
 	free(rs);
 }
@@ -312,7 +361,7 @@ compile_rule(struct rule *r, const char *pat, uint32_t opt, const char *name,
 		    (size_t)off, (char *)msg);
 		return -1;
 	}
-	r->jit = pcre2_jit_compile(r->re, PCRE2_JIT_COMPLETE) == 0;
+	r->jit = ocss_jit_compile(r->re);
 	return 0;
 }
 
@@ -514,6 +563,418 @@ kw_mask(const struct ocss_rules *rs, const char *s, size_t len)
 }
 
 /*
+ * Literal prefixes.  A small reader for the part of PCRE2 syntax the rule
+ * files use: it finds the literal strings one of which every match of a
+ * pattern starts with.  Whatever it does not understand ends a prefix
+ * there, so a prefix is always a true one (possibly shorter than it could
+ * be); a branch it cannot give a prefix to makes the rule unanchored.
+ */
+struct pset {
+	char		 s[MAX_PREFIXES][PFX_MAX + 1];
+	unsigned char	 len[MAX_PREFIXES];
+	unsigned char	 open[MAX_PREFIXES];
+	size_t		 n;
+};
+
+#define is_wordch(c)	(((c) >= 'a' && (c) <= 'z') || ((c) >= '0' && (c) <= '9'))
+
+static int pfx_alt(const char *, size_t, size_t, struct pset *, int);
+
+/* The end of the group whose '(' is at p[i], or 0. */
+static size_t
+group_end(const char *p, size_t i, size_t end)
+{
+	int	 depth = 0, cls = 0;
+
+	for (; i < end; i++) {
+		if (p[i] == '\\') {
+			i++;
+			continue;
+		}
+		if (cls) {
+			if (p[i] == ']')
+				cls = 0;
+			continue;
+		}
+		if (p[i] == '[') {
+			cls = 1;
+			if (i + 1 < end && p[i + 1] == ']')
+				i++;
+		} else if (p[i] == '(')
+			depth++;
+		else if (p[i] == ')' && --depth == 0)
+			return i;
+	}
+	return 0;
+}
+
+static void
+pset_close(struct pset *r)
+{
+	memset(r->open, 0, sizeof(r->open[0]) * r->n);
+}
+
+static int
+pset_any_open(const struct pset *r)
+{
+	size_t	 k;
+
+	for (k = 0; k < r->n; k++)
+		if (r->open[k])
+			return 1;
+	return 0;
+}
+
+/* A quantifier at p[i]: 0 none, 1 may repeat zero times, 2 at least once;
+ * *qlen its length (with a lazy or possessive mark). */
+static int
+quantifier(const char *p, size_t i, size_t end, size_t *qlen)
+{
+	size_t	 j = i;
+	int	 kind;
+
+	*qlen = 0;
+	if (i >= end)
+		return 0;
+	if (p[i] == '?' || p[i] == '*')
+		kind = 1;
+	else if (p[i] == '+')
+		kind = 2;
+	else if (p[i] == '{' && i + 1 < end && p[i + 1] >= '0' &&
+	    p[i + 1] <= '9') {
+		kind = p[i + 1] == '0' ? 1 : 2;
+		while (j < end && p[j] != '}')
+			j++;
+	} else
+		return 0;
+	j++;
+	if (j < end && (p[j] == '?' || p[j] == '+'))
+		j++;
+	*qlen = j - i;
+	return kind;
+}
+
+/* Appends sub (one alternative set) to every open string of r. */
+static int
+pset_cat(struct pset *r, const struct pset *sub)
+{
+	struct pset	*o;
+	size_t		 a, b, l;
+
+	if ((o = malloc(sizeof(*o))) == NULL)
+		return -1;
+	o->n = 0;
+	for (a = 0; a < r->n; a++) {
+		if (!r->open[a]) {
+			if (o->n == MAX_PREFIXES)
+				goto full;
+			memcpy(o->s[o->n], r->s[a], r->len[a] + 1u);
+			o->len[o->n] = r->len[a];
+			o->open[o->n++] = 0;
+			continue;
+		}
+		for (b = 0; b < sub->n; b++) {
+			if (o->n == MAX_PREFIXES)
+				goto full;
+			l = r->len[a];
+			memcpy(o->s[o->n], r->s[a], l);
+			if (l + sub->len[b] > PFX_MAX) {
+				memcpy(o->s[o->n] + l, sub->s[b], PFX_MAX - l);
+				l = PFX_MAX;
+				o->open[o->n] = 0;
+			} else {
+				memcpy(o->s[o->n] + l, sub->s[b], sub->len[b]);
+				l += sub->len[b];
+				o->open[o->n] = sub->open[b];
+			}
+			o->s[o->n][l] = '\0';
+			o->len[o->n++] = (unsigned char)l;
+		}
+	}
+	memcpy(r, o, sizeof(*r));
+	free(o);
+	return 0;
+full:
+	free(o);
+	return -1;
+}
+
+/* One branch p[i..end): the literal strings its matches start with. */
+static int
+pfx_seq(const char *p, size_t i, size_t end, struct pset *r, int depth)
+{
+	struct pset	*sub;
+	size_t		 g, ql, k;
+	int		 q, rc;
+	char		 c;
+
+	r->n = 1;
+	r->s[0][0] = '\0';
+	r->len[0] = 0;
+	r->open[0] = 1;
+	while (i < end && pset_any_open(r)) {
+		c = p[i];
+		if (c == '\\' && i + 1 < end) {
+			c = p[i + 1];
+			if (c == 'b') {
+				i += 2;
+				continue;
+			}
+			if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+			    (c >= '0' && c <= '9'))
+				break;	/* \w, \d, \x.. and the like */
+			i++;	/* escaped punctuation: a literal */
+		} else if (c == '(') {
+			if (depth > 8 || (i + 1 < end && p[i + 1] == '?' &&
+			    !(i + 2 < end && p[i + 2] == ':')))
+				break;	/* look-around, flags, names */
+			if ((g = group_end(p, i, end)) == 0)
+				break;
+			q = quantifier(p, g + 1, end, &ql);
+			if (q == 1)
+				break;
+			if ((sub = malloc(sizeof(*sub))) == NULL)
+				return -1;
+			k = i + 1 + (p[i + 1] == '?' ? 2 : 0);
+			rc = pfx_alt(p, k, g, sub, depth + 1);
+			if (rc == 0)
+				rc = pset_cat(r, sub);
+			free(sub);
+			if (rc == -1)
+				return -1;
+			if (q == 2)
+				break;
+			i = g + 1;
+			continue;
+		} else if (c == '^') {
+			i++;
+			continue;
+		} else if (strchr("[.$|)?*+{", c) != NULL)
+			break;
+		q = quantifier(p, i + 1, end, &ql);
+		if (q == 1)
+			break;
+		for (k = 0; k < r->n; k++) {
+			if (!r->open[k])
+				continue;
+			if (r->len[k] == PFX_MAX) {
+				r->open[k] = 0;
+				continue;
+			}
+			r->s[k][r->len[k]++] = c >= 'A' && c <= 'Z' ?
+			    (char)(c + 32) : c;
+			r->s[k][r->len[k]] = '\0';
+		}
+		if (q == 2)
+			break;
+		i++;
+	}
+	pset_close(r);
+	return 0;
+}
+
+/* Alternatives p[i..end): the union of their prefix sets; depth 0 (the
+ * whole pattern) also requires every branch to start with \b. */
+static int
+pfx_alt(const char *p, size_t i, size_t end, struct pset *r, int depth)
+{
+	struct pset	*b;
+	size_t		 j, k, start = i;
+	int		 cls = 0, d = 0;
+
+	if ((b = malloc(sizeof(*b))) == NULL)
+		return -1;
+	r->n = 0;
+	for (j = i; j <= end; j++) {
+		if (j < end) {
+			if (p[j] == '\\') {
+				j++;
+				continue;
+			}
+			if (cls) {
+				if (p[j] == ']')
+					cls = 0;
+				continue;
+			}
+			if (p[j] == '[')
+				cls = 1;
+			else if (p[j] == '(')
+				d++;
+			else if (p[j] == ')')
+				d--;
+			if (p[j] != '|' || d != 0)
+				continue;
+		}
+		if ((depth == 0 && (j - start < 2 ||
+		    strncmp(p + start, "\\b", 2) != 0)) ||
+		    pfx_seq(p, start, j, b, depth) == -1)
+			goto fail;
+		for (k = 0; k < b->n; k++) {
+			if (r->n == MAX_PREFIXES)
+				goto fail;
+			memcpy(r->s[r->n], b->s[k], b->len[k] + 1u);
+			r->len[r->n] = b->len[k];
+			r->open[r->n++] = b->open[k];
+		}
+		start = j + 1;
+	}
+	free(b);
+	return 0;
+fail:
+	free(b);
+	return -1;
+}
+
+/* Bucket of a word by its first two bytes (the second 0 for one-byte
+ * words and prefixes). */
+#define NBUCKET		(36 * 37)
+static const unsigned char bslot[256] = {
+	['0'] = 1, ['1'] = 2, ['2'] = 3, ['3'] = 4, ['4'] = 5, ['5'] = 6,
+	['6'] = 7, ['7'] = 8, ['8'] = 9, ['9'] = 10, ['a'] = 11, ['b'] = 12,
+	['c'] = 13, ['d'] = 14, ['e'] = 15, ['f'] = 16, ['g'] = 17,
+	['h'] = 18, ['i'] = 19, ['j'] = 20, ['k'] = 21, ['l'] = 22,
+	['m'] = 23, ['n'] = 24, ['o'] = 25, ['p'] = 26, ['q'] = 27,
+	['r'] = 28, ['s'] = 29, ['t'] = 30, ['u'] = 31, ['v'] = 32,
+	['w'] = 33, ['x'] = 34, ['y'] = 35, ['z'] = 36,
+};
+
+static size_t
+bucket(unsigned b0, unsigned b1)
+{
+	return (size_t)(bslot[b0] - 1) * 37 + bslot[b1];
+}
+
+struct pent {
+	size_t		 b;
+	struct pfx	 p;
+};
+
+static int
+by_bucket(const void *x, const void *y)
+{
+	const struct pent *a = x, *b = y;
+
+	if (a->b != b->b)
+		return a->b < b->b ? -1 : 1;
+	return strcmp(a->p.s, b->p.s);
+}
+
+/*
+ * Derives the prefixes of every normalised-text rule it can, compiles
+ * those rules a second time anchored, and builds the bucket table.  A rule
+ * that cannot be anchored keeps its other gates; failure here (memory) only
+ * means slower scans.
+ */
+static void
+build_anchors(struct ocss_rules *rs, json_object *rules)
+{
+	struct pset	*ps = NULL;
+	struct pent	*e = NULL, *ne;
+	size_t		 ne_n = 0, ecap = 0, i, k, t, b1, j;
+	const char	*pat;
+	uint32_t	 opts;
+	PCRE2_SIZE	 off;
+	int		 ec, ok;
+
+	if ((ps = malloc(sizeof(*ps))) == NULL)
+		return;
+	for (i = 0; i < rs->n && i < KW_RULES; i++) {
+		struct rule *r = &rs->r[i];
+
+		if (r->flags & RF_RAW)
+			continue;
+		pat = str_member(json_object_array_get_idx(rules, i),
+		    "pattern");
+		if (pcre2_pattern_info(r->re, PCRE2_INFO_ARGOPTIONS, &opts) != 0
+		    || (opts & PCRE2_MULTILINE) ||
+		    pfx_alt(pat, 0, strlen(pat), ps, 0) == -1)
+			continue;
+		ok = ps->n > 0;
+		for (k = 0; k < ps->n && ok; k++) {
+			for (t = 0; t < ps->len[k] && is_wordch(ps->s[k][t]);
+			    t++)
+				;
+			ps->len[k] = (unsigned char)t;	/* word bytes only */
+			ps->s[k][t] = '\0';
+			ok = t > 0;
+		}
+		if (!ok)
+			continue;
+		r->are = pcre2_compile((PCRE2_SPTR)pat, PCRE2_ZERO_TERMINATED,
+		    opts | PCRE2_ANCHORED, &ec, &off, NULL);
+		if (r->are == NULL)
+			continue;
+		r->ajit = ocss_jit_compile(r->are);
+		for (k = 0; k < ps->n; k++) {
+			/* one-byte prefixes go in every bucket of their
+			 * first byte */
+			for (b1 = 0; b1 < 37; b1++) {
+				if (ps->len[k] > 1 ? b1 > 0 : 0)
+					break;
+				if (ne_n == ecap) {
+					ecap = ecap ? ecap * 2 : 256;
+					if ((ne = realloc(e, ecap *
+					    sizeof(*e))) == NULL)
+						goto fail;
+					e = ne;
+				}
+				ne = &e[ne_n++];
+				memset(ne, 0, sizeof(*ne));
+				ne->b = ps->len[k] > 1 ?
+				    bucket((unsigned char)ps->s[k][0],
+				    (unsigned char)ps->s[k][1]) :
+				    (size_t)(bslot[(unsigned char)ps->s[k][0]]
+				    - 1) * 37 + b1;
+				memcpy(ne->p.s, ps->s[k], ps->len[k] + 1u);
+				ne->p.len = ps->len[k];
+				ne->p.mask = 1ULL << i;
+			}
+		}
+		r->flags |= RF_ANCH;
+		rs->amask |= 1ULL << i;
+	}
+	if (ne_n == 0)
+		goto done;
+	qsort(e, ne_n, sizeof(*e), by_bucket);
+	/* Merge equal prefixes of one bucket. */
+	for (i = 0, j = 0; i < ne_n; i++) {
+		if (j > 0 && e[j - 1].b == e[i].b &&
+		    strcmp(e[j - 1].p.s, e[i].p.s) == 0) {
+			e[j - 1].p.mask |= e[i].p.mask;
+			continue;
+		}
+		e[j++] = e[i];
+	}
+	ne_n = j;
+	if (ne_n > UINT16_MAX ||
+	    (rs->pfx = calloc(ne_n, sizeof(*rs->pfx))) == NULL ||
+	    (rs->pfx_ix = calloc(NBUCKET + 1, sizeof(*rs->pfx_ix))) == NULL)
+		goto fail;
+	for (i = 0, k = 0; k <= NBUCKET; k++) {
+		rs->pfx_ix[k] = (uint16_t)i;
+		while (i < ne_n && e[i].b == k)
+			rs->pfx[i] = e[i].p, i++;
+	}
+	rs->npfx = ne_n;
+	goto done;
+fail:
+	/* Out of memory: no rule anchored. */
+	for (i = 0; i < rs->n; i++) {
+		rs->r[i].flags &= ~RF_ANCH;
+		pcre2_code_free(rs->r[i].are);
+		rs->r[i].are = NULL;
+	}
+	rs->amask = 0;
+	free(rs->pfx);
+	free(rs->pfx_ix);
+	rs->pfx = NULL;
+	rs->pfx_ix = NULL;
+done:
+	free(e);
+	free(ps);
+}
+
+/*
  * One alternation of all normalised-text rules that can be combined safely:
  * no back references (group numbers shift) and no backtracking verbs
  * ((*COMMIT) in one branch would cut the others).
@@ -532,7 +993,7 @@ build_prefilter(struct ocss_rules *rs, json_object *rules)
 		struct rule *r = &rs->r[i];
 		json_object *o = json_object_array_get_idx(rules, i);
 
-		if (r->flags & (RF_RAW | RF_KW))
+		if (r->flags & (RF_RAW | RF_KW | RF_ANCH))
 			continue;
 		pat = str_member(o, "pattern");
 		if (pcre2_pattern_info(r->re, PCRE2_INFO_BACKREFMAX,
@@ -561,7 +1022,7 @@ build_prefilter(struct ocss_rules *rs, json_object *rules)
 			rs->r[i].flags &= ~RF_PRE;
 		goto done;
 	}
-	rs->pre_jit = pcre2_jit_compile(rs->pre, PCRE2_JIT_COMPLETE) == 0;
+	rs->pre_jit = ocss_jit_compile(rs->pre);
 done:
 	ocss_buf_free(&p);
 }
@@ -613,6 +1074,10 @@ ocss_rules_parse(const char *json, size_t len, const char *name,
 	}
 	if (parse_keywords(rs, rules, name, err) == -1)
 		goto fail;
+	build_anchors(rs, rules);
+	for (i = 0; i < rs->n; i++)
+		if (rs->r[i].flags & RF_ANCH)
+			rs->r[i].flags &= ~RF_KW;
 	build_prefilter(rs, rules);
 	json_object_put(root);
 	return rs;
@@ -687,6 +1152,22 @@ ocss_rules_severity(const struct ocss_rules *rs, size_t i)
 	return i < rs->n ? rs->r[i].sev : OCSS_SEV_HIGH;
 }
 
+const char *
+ocss_rules_gate(const struct ocss_rules *rs, size_t i)
+{
+	if (i >= rs->n)
+		return "?";
+	if (rs->r[i].flags & RF_RAW)
+		return "raw";
+	if (rs->r[i].flags & RF_ANCH)
+		return "anchored";
+	if (rs->r[i].flags & RF_KW)
+		return "keywords";
+	if (rs->r[i].flags & RF_PRE)
+		return "prefilter";
+	return "none";
+}
+
 size_t
 ocss_rules_nexamples(const struct ocss_rules *rs, size_t i, int match)
 {
@@ -740,6 +1221,7 @@ ocss_rules_scratch_free(struct ocss_rules_scratch *sc)
 	pcre2_match_context_free(sc->mctx);
 	pcre2_jit_stack_free(sc->js);
 	ocss_norm_free(sc->norm);
+	free(sc->wh);
 	free(sc);
 }
 
@@ -808,6 +1290,98 @@ rule_matches(const struct ocss_rules *rs, size_t i,
 	return (int)hits;
 }
 
+/*
+ * The words of segment s that start with a prefix of an anchored rule, in
+ * text order, into sc->wh.  A word is a run of [a-z0-9] (the bytes \w
+ * matches in a normalised segment), so a word start is where \b before a
+ * letter or digit holds.
+ */
+static int
+anchor_words(const struct ocss_rules *rs, struct ocss_rules_scratch *sc,
+    const char *s, size_t len)
+{
+	static const unsigned char wc[256] = {
+		['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1,
+		['5'] = 1, ['6'] = 1, ['7'] = 1, ['8'] = 1, ['9'] = 1,
+		['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1,
+		['f'] = 1, ['g'] = 1, ['h'] = 1, ['i'] = 1, ['j'] = 1,
+		['k'] = 1, ['l'] = 1, ['m'] = 1, ['n'] = 1, ['o'] = 1,
+		['p'] = 1, ['q'] = 1, ['r'] = 1, ['s'] = 1, ['t'] = 1,
+		['u'] = 1, ['v'] = 1, ['w'] = 1, ['x'] = 1, ['y'] = 1,
+		['z'] = 1,
+	};
+	const unsigned char *u = (const unsigned char *)s;
+	const struct pfx *p, *pe;
+	struct whit	*nw;
+	size_t		 i = 0, w, wl, b, ncap;
+	uint64_t	 mask;
+
+	sc->nwh = 0;
+	while (i < len) {
+		while (i < len && !wc[u[i]])
+			i++;
+		if (i == len)
+			break;
+		w = i;
+		while (i < len && wc[u[i]])
+			i++;
+		wl = i - w;
+		b = (size_t)(bslot[u[w]] - 1) * 37 + (wl > 1 ? bslot[u[w + 1]] :
+		    0);
+		p = rs->pfx + rs->pfx_ix[b];
+		pe = rs->pfx + rs->pfx_ix[b + 1];
+		for (mask = 0; p < pe; p++)
+			if (p->len <= wl && memcmp(p->s, s + w, p->len) == 0)
+				mask |= p->mask;
+		if (mask == 0)
+			continue;
+		if (sc->nwh == sc->whcap) {
+			ncap = sc->whcap ? sc->whcap * 2 : 64;
+			if ((nw = realloc(sc->wh, ncap * sizeof(*nw))) == NULL)
+				return -1;
+			sc->wh = nw;
+			sc->whcap = ncap;
+		}
+		sc->wh[sc->nwh].pos = w;
+		sc->wh[sc->nwh++].mask = mask;
+	}
+	return 0;
+}
+
+/* Rule i (anchored) tried at each of its words. */
+static int
+rule_anchored(const struct ocss_rules *rs, size_t i,
+    struct ocss_rules_scratch *sc, const char *s, size_t len, size_t seg,
+    enum ocss_norm_via via, struct ocss_findings *out, struct ocss_err *err)
+{
+	const struct rule *r = &rs->r[i];
+	PCRE2_SIZE	*ov;
+	size_t		 k, off = 0, os, oe, hits = 0;
+	int		 rc;
+
+	for (k = 0; k < sc->nwh && hits < OCSS_RULES_MAX_HITS; k++) {
+		if (!((sc->wh[k].mask >> i) & 1) || sc->wh[k].pos < off)
+			continue;
+		rc = do_match(r->are, r->ajit, s, len, sc->wh[k].pos,
+		    PCRE2_NO_UTF_CHECK, sc);
+		if (rc == PCRE2_ERROR_NOMATCH)
+			continue;
+		if (rc < 0)
+			return match_error(rc, r->id, err);
+		ov = pcre2_get_ovector_pointer(sc->md);
+		if (ov[1] < ov[0])
+			continue;
+		ocss_norm_map(sc->norm, seg, ov[0], ov[1], &os, &oe);
+		if (findings_add(out, i, os, oe, via) == -1) {
+			ocss_err_set(err, "out of memory");
+			return -1;
+		}
+		hits++;
+		off = ov[1] > ov[0] ? ov[1] : ov[0] + 1;
+	}
+	return (int)hits;
+}
+
 int
 ocss_rules_scan(const struct ocss_rules *rs, struct ocss_rules_scratch *sc,
     const char *text, size_t len, unsigned flags, struct ocss_findings *out,
@@ -816,19 +1390,31 @@ ocss_rules_scan(const struct ocss_rules *rs, struct ocss_rules_scratch *sc,
 	const char		*s;
 	enum ocss_norm_via	 via;
 	size_t			 nseg, seg, i, slen, before = out->n;
-	uint64_t		 kw;
-	int			 rc, pre;
+	uint64_t		 kw, kwrules = 0, amask;
+	int			 rc, pre, gate = !(flags & OCSS_SCAN_NOGATE);
 
 	if (ocss_norm_run(sc->norm, text, len, 0) == -1) {
 		ocss_err_set(err, "out of memory");
 		return -1;
 	}
+	for (i = 0; i < rs->n && i < KW_RULES; i++)
+		if (rs->r[i].flags & RF_KW)
+			kwrules |= 1ULL << i;
 	nseg = ocss_norm_nsegs(sc->norm);
 	for (seg = 0; seg < nseg; seg++) {
 		s = ocss_norm_seg(sc->norm, seg, &slen, &via);
 		pre = 1;
-		kw = kw_mask(rs, s, slen);
-		if (rs->pre != NULL) {
+		kw = gate && kwrules ? kw_mask(rs, s, slen) : 0;
+		amask = 0;
+		if (gate && rs->amask) {
+			if (anchor_words(rs, sc, s, slen) == -1) {
+				ocss_err_set(err, "out of memory");
+				return -1;
+			}
+			for (i = 0; i < sc->nwh; i++)
+				amask |= sc->wh[i].mask;
+		}
+		if (gate && rs->pre != NULL) {
 			rc = do_match(rs->pre, rs->pre_jit, s, slen, 0,
 			    PCRE2_NO_UTF_CHECK, sc);
 			if (rc == PCRE2_ERROR_NOMATCH)
@@ -840,12 +1426,20 @@ ocss_rules_scan(const struct ocss_rules *rs, struct ocss_rules_scratch *sc,
 			const struct rule *r = &rs->r[i];
 
 			if ((r->flags & RF_RAW) ||
-			    ((r->flags & RF_NODECODE) && seg > 0) ||
-			    ((r->flags & RF_PRE) && !pre) ||
-			    ((r->flags & RF_KW) && !((kw >> i) & 1)))
+			    ((r->flags & RF_NODECODE) && seg > 0))
 				continue;
-			if (rule_matches(rs, i, sc, s, slen, (long)seg, via,
-			    PCRE2_NO_UTF_CHECK, out, err) == -1)
+			if (gate && (r->flags & RF_ANCH)) {
+				if (!((amask >> i) & 1))
+					continue;
+				rc = rule_anchored(rs, i, sc, s, slen, seg, via,
+				    out, err);
+			} else if (gate && (((r->flags & RF_PRE) && !pre) ||
+			    ((r->flags & RF_KW) && !((kw >> i) & 1))))
+				continue;
+			else
+				rc = rule_matches(rs, i, sc, s, slen, (long)seg,
+				    via, PCRE2_NO_UTF_CHECK, out, err);
+			if (rc == -1)
 				return -1;
 			if ((flags & OCSS_SCAN_FIRST_REJECT) && out->n > before &&
 			    r->action == OCSS_RULE_REJECT)

@@ -83,6 +83,11 @@ size_t		ocss_rules_nexamples(const struct ocss_rules *, size_t rule,
 const char	*ocss_rules_example(const struct ocss_rules *, size_t rule,
 		    int match, size_t i);
 
+/* How a rule is kept from running on every text: "anchored" (only at the
+ * words its matches can start with), "keywords", "prefilter", "raw" (the
+ * original bytes, ungated) or "none". */
+const char	*ocss_rules_gate(const struct ocss_rules *, size_t rule);
+
 const char	*ocss_rule_action_name(enum ocss_rule_action);
 const char	*ocss_rule_severity_name(enum ocss_rule_severity);
 
@@ -92,6 +97,9 @@ void		ocss_rules_scratch_free(struct ocss_rules_scratch *);
 
 /* Flags for ocss_rules_scan(). */
 #define OCSS_SCAN_FIRST_REJECT	0x01	/* stop at the first reject finding */
+#define OCSS_SCAN_NOGATE	0x02	/* every rule on every whole segment:
+					 * no word gates, no prefilter (for
+					 * tests: same findings, slower) */
 
 /*
  * Scan text[0..len) with every rule; append findings to *out (at most
@@ -103,5 +111,10 @@ void		ocss_rules_scratch_free(struct ocss_rules_scratch *);
 int		ocss_rules_scan(const struct ocss_rules *,
 		    struct ocss_rules_scratch *, const char *text, size_t len,
 		    unsigned flags, struct ocss_findings *out, struct ocss_err *);
+
+/* pcre2_jit_compile(), unless OCSS_PCRE2_NO_JIT is set (valgrind runs:
+ * JIT code is opaque to it).  1 when JIT is on.  For every PCRE2 user. */
+struct pcre2_real_code_8;
+int	ocss_jit_compile(struct pcre2_real_code_8 *);
 
 #endif

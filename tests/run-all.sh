@@ -90,10 +90,10 @@ fi
 # valgrind over the gcc build: unit tests, then the gateway tests with a
 # single worker process under valgrind.
 if [ -x "$SRC/build/default/tests/unit/unit-tests" ]; then
-	run valgrind-unit valgrind --quiet --error-exitcode=99 --leak-check=full \
+	OCSS_PCRE2_NO_JIT=1 run valgrind-unit valgrind --quiet --error-exitcode=99 --leak-check=full \
 	    --errors-for-leak-kinds=definite --trace-children=no \
 	    "$SRC/build/default/tests/unit/unit-tests"
-	OCSS_BUILD=$SRC/build/default OCSS_VALGRIND=1 OCSS_TEST_LABEL=valgrind \
+	OCSS_PCRE2_NO_JIT=1 OCSS_BUILD=$SRC/build/default OCSS_VALGRIND=1 OCSS_TEST_LABEL=valgrind \
 	    run integration-valgrind python3 "$SRC/tests/integration/run.py" \
 	    test_gateway.Gateway
 fi

@@ -22,7 +22,7 @@ static char tmpdir[64];
 static void
 mkconf(const char *policies)
 {
-	char	 path[128];
+	char	 path[8192];
 	FILE	*f;
 
 	if (tmpdir[0] == '\0') {

@@ -1,12 +1,14 @@
 /*
  * ocss eval-rules --rules FILE --corpus FILE.jsonl [--check] [--repeat N]
- *     [--show-misses] [--show-fp]
+ *     [--show-misses] [--show-fp] [--verify-gates]
  *
  * Measures a rule file on a labelled corpus (JSON Lines: {"text": ...,
  * "label": "injection"|"benign", "source": ...}): recall and false-positive
  * rate per source and overall, hits per rule, and throughput of the rules
  * engine and of the sanitizer (each text wrapped in a chat request body).
  * --check runs every rule on its own examples first and fails on a miss.
+ * --verify-gates scans every text a second time with the gates off
+ * (OCSS_SCAN_NOGATE) and fails when the findings differ.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -164,7 +166,44 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: ocss eval-rules --rules FILE --corpus "
-	    "FILE.jsonl [--check] [--repeat N] [--show-misses] [--show-fp]\n");
+	    "FILE.jsonl [--check] [--repeat N] [--show-misses] [--show-fp] "
+	    "[--verify-gates]\n");
+}
+
+/* Same findings with and without the gates, on every text. */
+static int
+verify_gates(const struct ocss_rules *rs, struct ocss_rules_scratch *sc,
+    const struct corpus *c)
+{
+	struct ocss_findings	 f1 = OCSS_FINDINGS_INIT, f2 = OCSS_FINDINGS_INIT;
+	struct ocss_err		 err;
+	size_t			 i, k, bad = 0;
+	int			 r1, r2;
+
+	for (i = 0; i < c->n; i++) {
+		ocss_findings_reset(&f1);
+		ocss_findings_reset(&f2);
+		r1 = ocss_rules_scan(rs, sc, c->it[i].text, c->it[i].len, 0,
+		    &f1, &err);
+		r2 = ocss_rules_scan(rs, sc, c->it[i].text, c->it[i].len,
+		    OCSS_SCAN_NOGATE, &f2, &err);
+		if (r1 == r2 && f1.n == f2.n) {
+			for (k = 0; k < f1.n; k++)
+				if (f1.v[k].rule != f2.v[k].rule ||
+				    f1.v[k].start != f2.v[k].start ||
+				    f1.v[k].end != f2.v[k].end)
+					break;
+			if (k == f1.n)
+				continue;
+		}
+		bad++;
+		printf("GATE MISMATCH text %zu: %d findings gated, %d not: "
+		    "%.200s\n", i, r1, r2, c->it[i].text);
+	}
+	ocss_findings_free(&f1);
+	ocss_findings_free(&f2);
+	printf("verify-gates: %zu texts, %zu differ\n", c->n, bad);
+	return bad ? -1 : 0;
 }
 
 int
@@ -181,7 +220,7 @@ ocss_cmd_eval_rules(int argc, char **argv)
 	size_t			 i, k, r, *rhit[2] = { NULL, NULL }, tot[2] = {0},
 				 hit[2] = {0}, sbytes = 0;
 	int			 a, check = 0, repeat = 3, misses = 0, fps = 0,
-				 rc = 1, flagged;
+				 rc = 1, flagged, vgates = 0;
 	double			 t0, t_rules, t_san;
 
 	memset(&c, 0, sizeof(c));
@@ -199,6 +238,8 @@ ocss_cmd_eval_rules(int argc, char **argv)
 			misses = 1;
 		else if (strcmp(argv[a], "--show-fp") == 0)
 			fps = 1;
+		else if (strcmp(argv[a], "--verify-gates") == 0)
+			vgates = 1;
 		else {
 			usage();
 			return 2;
@@ -217,6 +258,9 @@ ocss_cmd_eval_rules(int argc, char **argv)
 	if ((sc = ocss_rules_scratch_new(rs)) == NULL)
 		goto done;
 	printf("rules: %s (%zu rules)\n", rules, ocss_rules_count(rs));
+	for (r = 0; r < ocss_rules_count(rs); r++)
+		printf("  %-36s gate: %s\n", ocss_rules_id(rs, r),
+		    ocss_rules_gate(rs, r));
 	if (check && check_examples(rs, sc) == -1)
 		goto done;
 	if (corpus == NULL) {
@@ -226,6 +270,8 @@ ocss_cmd_eval_rules(int argc, char **argv)
 	if (load_corpus(corpus, &c) == -1)
 		goto done;
 	printf("corpus: %s (%zu texts, %zu bytes)\n", corpus, c.n, c.bytes);
+	if (vgates && verify_gates(rs, sc, &c) == -1)
+		goto done;
 	rhit[0] = calloc(ocss_rules_count(rs) + 1, sizeof(size_t));
 	rhit[1] = calloc(ocss_rules_count(rs) + 1, sizeof(size_t));
 	if (rhit[0] == NULL || rhit[1] == NULL)

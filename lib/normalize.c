@@ -52,6 +52,10 @@ struct ocss_norm {
 	size_t		 nseg, segcap;
 	struct dtext	 tmp[OCSS_NORM_MAX_DEPTH];	/* decoded text per level */
 	size_t		 budget;	/* derived bytes still allowed */
+	size_t		*cand;		/* scan_candidates(): single letters */
+	size_t		 ncand, candcap;
+	size_t		*runs;		/* base64/hex runs: start, end pairs */
+	size_t		 nruns, runcap;
 };
 
 #define MAX_SEGS	512
@@ -253,6 +257,8 @@ ocss_norm_free(struct ocss_norm *n)
 	free(n->out);
 	free(n->an);
 	free(n->seg);
+	free(n->cand);
+	free(n->runs);
 	for (i = 0; i < OCSS_NORM_MAX_DEPTH; i++) {
 		free(n->tmp[i].s);
 		free(n->tmp[i].ms);
@@ -355,29 +361,50 @@ separator:
 		n->out[(*ol)++] = ' ';
 }
 
+/* Bytes of x in ['0', '9'] (SWAR: eight bytes at once). */
+#define ONES	UINT64_C(0x0101010101010101)
+static int
+has_digit(uint64_t x)
+{
+	uint64_t t = x & (ONES * 0x7F);
+
+	return (((ONES * (127 + '9' + 1) - t) & ~x & (t + ONES * (127 - '0' +
+	    1))) & (ONES * 0x80)) != 0;
+}
+
 /* Leet digits inside words that are mostly letters: 1gn0r3 -> ignore.
- * One byte for one byte, so the map is unchanged. */
+ * One byte for one byte, so the map is unchanged.  Most text has few
+ * digits: skip to the next one eight bytes at a time. */
 static void
 leet_fold(char *s, size_t len)
 {
 	static const char lmap[10] = { 'o', 'i', 0, 'e', 'a', 's', 0, 't',
 	    'b', 0 };
-	size_t	 i = 0, j, k, letters, leet;
+	size_t	 i = 0, w, j, k, letters, leet;
+	uint64_t x;
 
 	while (i < len) {
-		if (s[i] == ' ') {
-			i++;
-			continue;
+		while (i + 8 <= len) {
+			memcpy(&x, s + i, 8);
+			if (has_digit(x))
+				break;
+			i += 8;
 		}
+		while (i < len && (unsigned char)(s[i] - '0') > 9)
+			i++;
+		if (i >= len)
+			break;
+		for (w = i; w > 0 && s[w - 1] != ' '; w--)
+			;
 		letters = leet = 0;
-		for (j = i; j < len && s[j] != ' '; j++) {
+		for (j = w; j < len && s[j] != ' '; j++) {
 			if (s[j] >= 'a' && s[j] <= 'z')
 				letters++;
 			else if (s[j] >= '0' && s[j] <= '9' && lmap[s[j] - '0'])
 				leet++;
 		}
-		if (leet > 0 && letters > 0 && letters >= leet && j - i >= 3)
-			for (k = i; k < j; k++)
+		if (leet > 0 && letters > 0 && letters >= leet && j - w >= 3)
+			for (k = w; k < j; k++)
 				if (s[k] >= '0' && s[k] <= '9' &&
 				    lmap[s[k] - '0'])
 					s[k] = lmap[s[k] - '0'];
@@ -770,12 +797,22 @@ try_run(struct ocss_norm *n, const struct src *x, size_t rs, size_t re,
 
 #define is_b64(c)	(cls[(unsigned char)(c)] & C_B64)
 
-/* Encoded runs in x: each decoded into tmp[depth] as a derived segment. */
+static int find_derived_from(struct ocss_norm *, const struct src *, int,
+    size_t);
+
 static int
 find_derived(struct ocss_norm *n, const struct src *x, int depth)
 {
+	return find_derived_from(n, x, depth, 0);
+}
+
+/* Encoded runs in x: each decoded into tmp[depth] as a derived segment. */
+static int
+find_derived_from(struct ocss_norm *n, const struct src *x, int depth,
+    size_t i)
+{
 	const unsigned char *s = x->s;
-	size_t	 i = 0, j, k, len = x->len;
+	size_t	 j, k, len = x->len;
 
 	while (i < len) {
 		if (n->nseg >= MAX_SEGS)
@@ -821,54 +858,163 @@ gap_at(const unsigned char *s, size_t len, size_t i)
 }
 
 /* s p a c e d  o u t letters: joined, a space where the gap differs from
- * the first one. */
+ * the first one.  The run that starts with the single letter s[i]; returns
+ * where to go on. */
 static int
-find_spaced(struct ocss_norm *n, const unsigned char *s, size_t len)
+spaced_at(struct ocss_norm *n, const unsigned char *s, size_t len, size_t i,
+    size_t *next)
 {
 	struct dtext	*t = &n->tmp[0];
-	size_t		 i = 0, j, g, count, g0, start;
+	size_t		 j, g, count, g0, start;
 	char		 c;
 
+	start = i;
+	j = i;
+	count = 1;
+	g0 = gap_at(s, len, j + 1);
+	while ((g = gap_at(s, len, j + 1)) > 0) {
+		j += 1 + g;
+		count++;
+	}
+	*next = j + 1;
+	if (count < OCSS_NORM_MIN_SPACED)
+		return 0;
+	dt_reset(t);
+	for (i = start; i <= j; ) {
+		c = (char)s[i];
+		if (dt_put(t, &c, 1, i, i + 1) == -1)
+			return -1;
+		if (i == j)
+			break;
+		g = gap_at(s, len, i + 1);
+		if ((g != g0 || memcmp(s + i + 1, s + start + 1, g) != 0)
+		    && dt_put(t, " ", 1, i + 1, i + 1 + g) == -1)
+			return -1;
+		i += 1 + g;
+	}
+	if (t->len <= n->budget && n->nseg < MAX_SEGS) {
+		n->budget -= t->len;
+		if (norm_text(n, (const unsigned char *)t->s, t->len,
+		    t->ms, t->me, OCSS_VIA_SPACED) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+static int
+push_pos(size_t **v, size_t *nv, size_t *cap, size_t x)
+{
+	size_t	*p, ncap;
+
+	if (*nv == *cap) {
+		ncap = *cap ? *cap * 2 : 64;
+		if ((p = realloc(*v, ncap * sizeof(*p))) == NULL)
+			return -1;
+		*v = p;
+		*cap = ncap;
+	}
+	(*v)[(*nv)++] = x;
+	return 0;
+}
+
+/*
+ * One pass over the original text finding what find_derived() and the
+ * spaced-letter finder would act on: single letters or digits (a letter
+ * with no letter or digit either side), maximal base64-alphabet runs long
+ * enough to decode, and the first '%' or '&'.  Tight loops over words
+ * instead of two scans byte by byte.
+ */
+static int
+scan_candidates(struct ocss_norm *n, const unsigned char *s, size_t len,
+    size_t *first_esc)
+{
+	size_t	 i = 0, j, bs = 0, be;
+	int	 inrun = 0;
+	unsigned c;
+
+	n->ncand = n->nruns = 0;
+	*first_esc = len;
 	while (i < len) {
-		if (n->nseg >= MAX_SEGS)
-			return 0;
-		if (!is_alnum(s[i]) || (i > 0 && is_alnum(s[i - 1])) ||
-		    (i + 1 < len && is_alnum(s[i + 1]))) {
+		c = s[i];
+		if (is_alnum(c)) {
+			for (j = i + 1; j < len && is_alnum(s[j]); j++)
+				;
+			if (j - i == 1 && push_pos(&n->cand, &n->ncand,
+			    &n->candcap, i) == -1)
+				return -1;
+			if (!inrun) {
+				bs = i;
+				inrun = 1;
+			}
+			i = j;
+			continue;
+		}
+		if (is_b64(c)) {
+			if (!inrun) {
+				bs = i;
+				inrun = 1;
+			}
 			i++;
 			continue;
 		}
-		start = i;
-		j = i;
-		count = 1;
-		g0 = gap_at(s, len, j + 1);
-		while ((g = gap_at(s, len, j + 1)) > 0) {
-			j += 1 + g;
-			count++;
+		if (inrun) {
+			inrun = 0;
+			if (i - bs >= OCSS_NORM_MIN_B64 ||
+			    i - bs >= OCSS_NORM_MIN_HEX) {
+				for (be = i; be < len && be - i < 2 &&
+				    s[be] == '='; be++)
+					;
+				if (push_pos(&n->runs, &n->nruns, &n->runcap,
+				    bs) == -1 || push_pos(&n->runs, &n->nruns,
+				    &n->runcap, be) == -1)
+					return -1;
+			}
 		}
-		if (count < OCSS_NORM_MIN_SPACED) {
-			i = j + 1;
+		if ((c == '%' || c == '&') && *first_esc == len)
+			*first_esc = i;
+		i++;
+	}
+	if (inrun && (len - bs >= OCSS_NORM_MIN_B64 ||
+	    len - bs >= OCSS_NORM_MIN_HEX) && (push_pos(&n->runs, &n->nruns,
+	    &n->runcap, bs) == -1 || push_pos(&n->runs, &n->nruns, &n->runcap,
+	    len) == -1))
+		return -1;
+	return 0;
+}
+
+/*
+ * The derived segments of the original text, as find_derived() and a
+ * spaced-letter scan byte by byte would find them: the runs before the
+ * first escape character come from the candidate list; from that character
+ * on, find_derived_from() scans as before.
+ */
+static int
+derive_top(struct ocss_norm *n, const unsigned char *s, size_t len)
+{
+	struct src	 x;
+	size_t		 k, esc, next = 0;
+
+	if (scan_candidates(n, s, len, &esc) == -1)
+		return -1;
+	x.s = s;
+	x.len = len;
+	x.pms = x.pme = NULL;
+	for (k = 0; k + 1 < n->nruns && n->runs[k + 1] <= esc; k += 2) {
+		if (n->nseg >= MAX_SEGS)
+			goto spaced;
+		if (try_run(n, &x, n->runs[k], n->runs[k + 1], 0) == -1)
+			return -1;
+	}
+	if (esc < len && find_derived_from(n, &x, 0, esc) == -1)
+		return -1;
+spaced:
+	for (k = 0; k < n->ncand; k++) {
+		if (n->nseg >= MAX_SEGS)
+			return 0;
+		if (n->cand[k] < next)
 			continue;
-		}
-		dt_reset(t);
-		for (i = start; i <= j; ) {
-			c = (char)s[i];
-			if (dt_put(t, &c, 1, i, i + 1) == -1)
-				return -1;
-			if (i == j)
-				break;
-			g = gap_at(s, len, i + 1);
-			if ((g != g0 || memcmp(s + i + 1, s + start + 1, g) != 0)
-			    && dt_put(t, " ", 1, i + 1, i + 1 + g) == -1)
-				return -1;
-			i += 1 + g;
-		}
-		if (t->len <= n->budget && n->nseg < MAX_SEGS) {
-			n->budget -= t->len;
-			if (norm_text(n, (const unsigned char *)t->s, t->len,
-			    t->ms, t->me, OCSS_VIA_SPACED) == -1)
-				return -1;
-		}
-		i = j + 1;
+		if (spaced_at(n, s, len, n->cand[k], &next) == -1)
+			return -1;
 	}
 	return 0;
 }
@@ -878,7 +1024,6 @@ ocss_norm_run(struct ocss_norm *n, const char *text, size_t len,
     unsigned flags)
 {
 	const unsigned char *s = (const unsigned char *)text;
-	struct src	 x;
 
 	n->olen = n->nan = n->nseg = 0;
 	n->budget = len * 2 + 65536;
@@ -886,12 +1031,7 @@ ocss_norm_run(struct ocss_norm *n, const char *text, size_t len,
 		return -1;
 	if (flags & OCSS_NORM_NODERIVED)
 		return 0;
-	x.s = s;
-	x.len = len;
-	x.pms = x.pme = NULL;
-	if (find_derived(n, &x, 0) == -1 || find_spaced(n, s, len) == -1)
-		return -1;
-	return 0;
+	return derive_top(n, s, len);
 }
 
 size_t

@@ -52,10 +52,12 @@ struct ocss_norm {
 	size_t		 nseg, segcap;
 	struct dtext	 tmp[OCSS_NORM_MAX_DEPTH];	/* decoded text per level */
 	size_t		 budget;	/* derived bytes still allowed */
-	size_t		*cand;		/* scan_candidates(): single letters */
+	size_t		*cand;		/* single letters (norm_text) */
 	size_t		 ncand, candcap;
 	size_t		*runs;		/* base64/hex runs: start, end pairs */
 	size_t		 nruns, runcap;
+	size_t		*escs;		/* every '%' and '&' */
+	size_t		 nescs, esccap;
 };
 
 #define MAX_SEGS	512
@@ -259,6 +261,7 @@ ocss_norm_free(struct ocss_norm *n)
 	free(n->seg);
 	free(n->cand);
 	free(n->runs);
+	free(n->escs);
 	for (i = 0; i < OCSS_NORM_MAX_DEPTH; i++) {
 		free(n->tmp[i].s);
 		free(n->tmp[i].ms);
@@ -413,6 +416,68 @@ leet_fold(char *s, size_t len)
 }
 
 /*
+ * Candidates for the derived-segment finders, noted while segment 0 is
+ * normalised (the same loop already walks every word): single letters or
+ * digits (spaced-letter runs start there), maximal base64-alphabet runs
+ * long enough to decode (start, end pairs, without '=' padding), and every
+ * '%' and '&'.
+ */
+struct cands {
+	size_t	 bs;		/* start of the current base64 run */
+	int	 inrun;
+};
+
+static int
+push_pos(size_t **v, size_t *nv, size_t *cap, size_t x)
+{
+	size_t	*p, ncap;
+
+	if (*nv == *cap) {
+		ncap = *cap ? *cap * 2 : 64;
+		if ((p = realloc(*v, ncap * sizeof(*p))) == NULL)
+			return -1;
+		*v = p;
+		*cap = ncap;
+	}
+	(*v)[(*nv)++] = x;
+	return 0;
+}
+
+/* The base64 run open at cs ends before s[i]. */
+static int
+cand_close(struct ocss_norm *n, struct cands *cs, const unsigned char *s,
+    size_t len, size_t i)
+{
+	(void)s;
+	(void)len;
+	cs->inrun = 0;
+	if (i - cs->bs < OCSS_NORM_MIN_B64 && i - cs->bs < OCSS_NORM_MIN_HEX)
+		return 0;
+	if (push_pos(&n->runs, &n->nruns, &n->runcap, cs->bs) == -1 ||
+	    push_pos(&n->runs, &n->nruns, &n->runcap, i) == -1)
+		return -1;
+	return 0;
+}
+
+/* An ASCII byte c = s[i] that is not a letter or digit. */
+static int
+cand_sep(struct ocss_norm *n, struct cands *cs, const unsigned char *s,
+    size_t len, size_t i, unsigned c)
+{
+	if (cls[c] & C_B64) {
+		if (!cs->inrun) {
+			cs->bs = i;
+			cs->inrun = 1;
+		}
+		return 0;
+	}
+	if ((c == '%' || c == '&') &&
+	    push_pos(&n->escs, &n->nescs, &n->esccap, i) == -1)
+		return -1;
+	return cs->inrun ? cand_close(n, cs, s, len, i) : 0;
+}
+
+/*
  * Normalises s[0..len) into a new segment.  Byte i of s is original byte i,
  * or, for a derived text (ms != NULL), original bytes [ms[i], me[i]).
  */
@@ -421,9 +486,12 @@ norm_text(struct ocss_norm *n, const unsigned char *s, size_t len,
     const size_t *ms, const size_t *me, enum ocss_norm_via via)
 {
 	struct seg	*sg;
-	size_t		 segstart = n->olen, ol, i = 0, ao, ai, nb, a0 = n->nan;
+	struct cands	 cs;
+	size_t		 segstart = n->olen, ol, i = 0, ao, ai, nb, a0 = n->nan,
+			 ws;
 	int32_t		 cp;
 	unsigned	 c, m;
+	int		 cand = ms == NULL;	/* segment 0 */
 
 	if (n->nseg == n->segcap) {
 		size_t ncap = n->segcap ? n->segcap * 2 : 8;
@@ -436,11 +504,16 @@ norm_text(struct ocss_norm *n, const unsigned char *s, size_t len,
 		return -1;
 	ol = ao = segstart;
 	ai = 0;
+	cs.bs = 0;
+	cs.inrun = 0;
+	if (cand)
+		n->ncand = n->nruns = n->nescs = 0;
 	while (i < len) {
 		c = s[i];
 		if (c < 0x80 && ms == NULL) {
 			char *o = n->out;	/* no aliasing reloads */
 
+			ws = i;
 			while ((m = amap[c]) != 0) {
 				o[ol++] = (char)m;
 				if (++i == len)
@@ -448,8 +521,19 @@ norm_text(struct ocss_norm *n, const unsigned char *s, size_t len,
 				if ((c = s[i]) >= 0x80)
 					break;
 			}
+			if (i > ws) {		/* a run of letters and digits */
+				if (i - ws == 1 && push_pos(&n->cand,
+				    &n->ncand, &n->candcap, ws) == -1)
+					return -1;
+				if (!cs.inrun) {
+					cs.bs = ws;
+					cs.inrun = 1;
+				}
+			}
 			if (i == len || c >= 0x80 || m != 0)
 				continue;
+			if (cand_sep(n, &cs, s, len, i, c) == -1)
+				return -1;
 			if (ol == segstart || o[ol - 1] == ' ') {
 				/* Absorbed: ends the linear run. */
 				if (ol > ao && anchor_push(n, ao, ai,
@@ -469,6 +553,8 @@ norm_text(struct ocss_norm *n, const unsigned char *s, size_t len,
 			nb = 1;
 		} else
 			nb = utf8_dec(s + i, len - i, &cp);
+		if (cand && cs.inrun && cand_close(n, &cs, s, len, i) == -1)
+			return -1;
 		n->olen = ol;
 		if (out_reserve(n, (len - i) + DECOMP_MAX * 4 + 2) == -1)
 			return -1;
@@ -491,6 +577,10 @@ norm_text(struct ocss_norm *n, const unsigned char *s, size_t len,
 	}
 	if (ol > ao && anchor_push(n, ao, ai, ai + (ol - ao), 1) == -1)
 		return -1;
+	if (cand) {
+		if (cs.inrun && cand_close(n, &cs, s, len, len) == -1)
+			return -1;
+	}
 	n->out[ol] = '\0';
 	n->olen = ol;
 	leet_fold(n->out + segstart, ol - segstart);
@@ -901,113 +991,50 @@ spaced_at(struct ocss_norm *n, const unsigned char *s, size_t len, size_t i,
 	return 0;
 }
 
-static int
-push_pos(size_t **v, size_t *nv, size_t *cap, size_t x)
-{
-	size_t	*p, ncap;
-
-	if (*nv == *cap) {
-		ncap = *cap ? *cap * 2 : 64;
-		if ((p = realloc(*v, ncap * sizeof(*p))) == NULL)
-			return -1;
-		*v = p;
-		*cap = ncap;
-	}
-	(*v)[(*nv)++] = x;
-	return 0;
-}
-
 /*
- * One pass over the original text finding what find_derived() and the
- * spaced-letter finder would act on: single letters or digits (a letter
- * with no letter or digit either side), maximal base64-alphabet runs long
- * enough to decode, and the first '%' or '&'.  Tight loops over words
- * instead of two scans byte by byte.
- */
-static int
-scan_candidates(struct ocss_norm *n, const unsigned char *s, size_t len,
-    size_t *first_esc)
-{
-	size_t	 i = 0, j, bs = 0, be;
-	int	 inrun = 0;
-	unsigned c;
-
-	n->ncand = n->nruns = 0;
-	*first_esc = len;
-	while (i < len) {
-		c = s[i];
-		if (is_alnum(c)) {
-			for (j = i + 1; j < len && is_alnum(s[j]); j++)
-				;
-			if (j - i == 1 && push_pos(&n->cand, &n->ncand,
-			    &n->candcap, i) == -1)
-				return -1;
-			if (!inrun) {
-				bs = i;
-				inrun = 1;
-			}
-			i = j;
-			continue;
-		}
-		if (is_b64(c)) {
-			if (!inrun) {
-				bs = i;
-				inrun = 1;
-			}
-			i++;
-			continue;
-		}
-		if (inrun) {
-			inrun = 0;
-			if (i - bs >= OCSS_NORM_MIN_B64 ||
-			    i - bs >= OCSS_NORM_MIN_HEX) {
-				for (be = i; be < len && be - i < 2 &&
-				    s[be] == '='; be++)
-					;
-				if (push_pos(&n->runs, &n->nruns, &n->runcap,
-				    bs) == -1 || push_pos(&n->runs, &n->nruns,
-				    &n->runcap, be) == -1)
-					return -1;
-			}
-		}
-		if ((c == '%' || c == '&') && *first_esc == len)
-			*first_esc = i;
-		i++;
-	}
-	if (inrun && (len - bs >= OCSS_NORM_MIN_B64 ||
-	    len - bs >= OCSS_NORM_MIN_HEX) && (push_pos(&n->runs, &n->nruns,
-	    &n->runcap, bs) == -1 || push_pos(&n->runs, &n->nruns, &n->runcap,
-	    len) == -1))
-		return -1;
-	return 0;
-}
-
-/*
- * The derived segments of the original text, as find_derived() and a
- * spaced-letter scan byte by byte would find them: the runs before the
- * first escape character come from the candidate list; from that character
- * on, find_derived_from() scans as before.
+ * The derived segments of the original text exactly as find_derived() and
+ * a spaced-letter scan byte by byte would find them, but visiting only the
+ * candidates norm_text() noted: escape characters, long base64-alphabet
+ * runs (a run find_derived() enters in the middle, after a run of escapes,
+ * is entered there too), single letters.
  */
 static int
 derive_top(struct ocss_norm *n, const unsigned char *s, size_t len)
 {
 	struct src	 x;
-	size_t		 k, esc, next = 0;
+	size_t		 r = 0, e = 0, pos = 0, rs, re, k, next = 0;
 
-	if (scan_candidates(n, s, len, &esc) == -1)
-		return -1;
 	x.s = s;
 	x.len = len;
 	x.pms = x.pme = NULL;
-	for (k = 0; k + 1 < n->nruns && n->runs[k + 1] <= esc; k += 2) {
+	for (;;) {
 		if (n->nseg >= MAX_SEGS)
-			goto spaced;
-		if (try_run(n, &x, n->runs[k], n->runs[k + 1], 0) == -1)
+			return 0;
+		while (r < n->nruns && n->runs[r + 1] <= pos)
+			r += 2;
+		while (e < n->nescs && n->escs[e] < pos)
+			e++;
+		rs = r < n->nruns ? (n->runs[r] > pos ? n->runs[r] : pos) :
+		    len;
+		if (e < n->nescs && n->escs[e] < rs) {
+			pos = n->escs[e];
+			if (try_escapes(n, &x, &pos, 0, s[pos] == '&') == -1)
+				return -1;
+			continue;
+		}
+		if (r >= n->nruns)
+			break;
+		re = n->runs[r + 1];
+		if (re - rs < OCSS_NORM_MIN_B64 && re - rs < OCSS_NORM_MIN_HEX) {
+			pos = re;
+			continue;
+		}
+		for (k = 0; k < 2 && re < len && s[re] == '='; k++)
+			re++;
+		if (try_run(n, &x, rs, re, 0) == -1)
 			return -1;
+		pos = re;
 	}
-	if (esc < len && find_derived_from(n, &x, 0, esc) == -1)
-		return -1;
-spaced:
 	for (k = 0; k < n->ncand; k++) {
 		if (n->nseg >= MAX_SEGS)
 			return 0;

@@ -304,6 +304,18 @@ ocss_config_load(struct ocss_config *c, const char *env_file,
 	if (dup_or_default(&c->upstream_token, v && *v ? v : NULL, c->token))
 		goto oom;
 
+	if ((v = get(&s, "OCSS_OPERATOR_TOKEN", w, sizeof(w))) != NULL &&
+	    *v != '\0') {
+		if (strlen(v) < 16 || strcmp(v, c->token) == 0) {
+			ocss_err_set(err, "OCSS_OPERATOR_TOKEN (%s) must be at "
+			    "least 16 characters and differ from "
+			    "OPENCLAW_TOKEN ('ocss token' makes one)", w);
+			goto fail;
+		}
+		if ((c->operator_token = strdup(v)) == NULL)
+			goto oom;
+	}
+
 	v = get(&s, "OCSS_CONF_DIR", w, sizeof(w));
 	if (dup_or_default(&c->conf_dir, v, OCSS_SYSCONFDIR))
 		goto oom;
@@ -455,6 +467,7 @@ ocss_config_free(struct ocss_config *c)
 	free_secret(c->token);
 	free_secret(c->upstream_token);
 	free_secret(c->gov_secret);
+	free_secret(c->operator_token);
 	free(c->upstream_url);
 	free(c->conf_dir);
 	free(c->state_dir);

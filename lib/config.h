@@ -19,6 +19,7 @@ struct ocss_config {
 	char		*token;		/* OPENCLAW_TOKEN: clients' Bearer */
 	char		*upstream_url;	/* UPSTREAM_URL, no trailing '/' */
 	char		*upstream_token; /* OCSS_UPSTREAM_TOKEN, else token */
+	char		*operator_token; /* OCSS_OPERATOR_TOKEN, or NULL */
 	char		*conf_dir;	/* OCSS_CONF_DIR */
 	char		*state_dir;	/* OCSS_STATE_DIR */
 	char		*audit_log_path; /* AUDIT_LOG_PATH */

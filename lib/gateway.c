@@ -25,6 +25,7 @@
 struct ocss_gateway {
 	const struct ocss_config *cfg;
 	struct ocss_auth	*auth;
+	struct ocss_auth	*opauth; /* /governance, if its own token */
 	struct ocss_audit	*audit;
 	struct ocss_gov		*gov;	/* NULL: GOVERNANCE_ENABLED=false */
 	struct ocss_rules	*prompt; /* NULL: sanitizer off */
@@ -91,6 +92,9 @@ ocss_gateway_new(const struct ocss_config *cfg, struct ocss_err *err)
 		ocss_err_set(err, "out of memory");
 		goto fail;
 	}
+	if (cfg->operator_token != NULL &&
+	    (g->opauth = ocss_auth_new(cfg->operator_token, err)) == NULL)
+		goto fail;
 	if ((g->audit = ocss_audit_open(cfg->audit_log_path, cfg->audit_fsync,
 	    err)) == NULL)
 		goto fail;
@@ -135,6 +139,7 @@ ocss_gateway_free(struct ocss_gateway *g)
 	if (g == NULL)
 		return;
 	ocss_auth_free(g->auth);
+	ocss_auth_free(g->opauth);
 	ocss_audit_close(g->audit);
 	ocss_gov_free(g->gov);
 	ocss_rules_free(g->prompt);
@@ -770,6 +775,7 @@ ocss_gateway_handle(struct ocss_gw_thread *t, struct ocss_request *r,
 {
 	struct ocss_err	 err;
 	size_t		 plen;
+	int		 gov_path;
 	static const struct ocss_header www_auth = {
 		"WWW-Authenticate", "Bearer realm=\"ocss\""
 	};
@@ -809,8 +815,12 @@ ocss_gateway_handle(struct ocss_gw_thread *t, struct ocss_request *r,
 	case OCSS_AUTH_PROTECTED:
 		break;
 	}
-	switch (ocss_auth_check(t->gw->auth,
-	    ocss_request_header(r, "Authorization"))) {
+	/* Operator decisions may have their own token, so that an agent
+	 * holding the gateway token cannot approve its own plans. */
+	gov_path = strcmp(t->canon.data, "/governance") == 0 ||
+	    strncmp(t->canon.data, "/governance/", 12) == 0;
+	switch (ocss_auth_check(gov_path && t->gw->opauth ? t->gw->opauth :
+	    t->gw->auth, ocss_request_header(r, "Authorization"))) {
 	case OCSS_AUTH_MISSING:
 		deny(t, r, w, "auth", 401, "unauthorized",
 		    "missing Bearer token", &www_auth, 1);
@@ -822,8 +832,7 @@ ocss_gateway_handle(struct ocss_gw_thread *t, struct ocss_request *r,
 	case OCSS_AUTH_OK:
 		break;
 	}
-	if (strcmp(t->canon.data, "/governance") == 0 ||
-	    strncmp(t->canon.data, "/governance/", 12) == 0) {
+	if (gov_path) {
 		governance_rest(t, r, w, t->canon.data + 11);
 		return;
 	}

@@ -254,6 +254,24 @@ class Governance(unittest.TestCase):
         self.assertEqual(json.loads(data)["error"]["code"], "bad_json")
 
 
+class OperatorToken(unittest.TestCase):
+    def test_governance_needs_the_operator_token(self):
+        op = "operator-token-0123456789abcdef"
+        s = Stack(env={"OCSS_OPERATOR_TOKEN": op})
+        try:
+            st, _, _ = s.call("GET", "/governance/stats")
+            self.assertEqual(st, 403)          # the agent's token no longer works
+            st, _, _ = s.call("GET", "/governance/stats", token=op)
+            self.assertEqual(st, 200)
+            st, _, _ = s.call("GET", "/v1/models", token=op)
+            self.assertEqual(st, 403)          # and the operator's is not an agent's
+            st, _, _ = s.call("GET", "/v1/models")
+            self.assertEqual(st, 200)
+        finally:
+            s.stop()
+            s.cleanup()
+
+
 class GovernanceOff(unittest.TestCase):
     def test_disabled_passes_and_is_audited(self):
         s = Stack(env={"GOVERNANCE_ENABLED": "false", "GOVERNANCE_SECRET": ""})

@@ -474,7 +474,13 @@ cand_sep(struct ocss_norm *n, struct cands *cs, const unsigned char *s,
 	if ((c == '%' || c == '&') &&
 	    push_pos(&n->escs, &n->nescs, &n->esccap, i) == -1)
 		return -1;
-	return cs->inrun ? cand_close(n, cs, s, len, i) : 0;
+	if (!cs->inrun)
+		return 0;
+	if (i - cs->bs < OCSS_NORM_MIN_B64 && i - cs->bs < OCSS_NORM_MIN_HEX) {
+		cs->inrun = 0;		/* the common case: a short word */
+		return 0;
+	}
+	return cand_close(n, cs, s, len, i);
 }
 
 /*

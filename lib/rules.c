@@ -1330,9 +1330,16 @@ anchor_words(const struct ocss_rules *rs, struct ocss_rules_scratch *sc,
 		    0);
 		p = rs->pfx + rs->pfx_ix[b];
 		pe = rs->pfx + rs->pfx_ix[b + 1];
-		for (mask = 0; p < pe; p++)
-			if (p->len <= wl && memcmp(p->s, s + w, p->len) == 0)
+		for (mask = 0; p < pe; p++) {
+			size_t q;
+
+			if (p->len > wl)
+				continue;
+			for (q = 2; q < p->len && p->s[q] == s[w + q]; q++)
+				;	/* bytes 0 and 1 chose the bucket */
+			if (q >= p->len)
 				mask |= p->mask;
+		}
 		if (mask == 0)
 			continue;
 		if (sc->nwh == sc->whcap) {

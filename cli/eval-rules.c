@@ -7,6 +7,8 @@
  * rate per source and overall, hits per rule, and throughput of the rules
  * engine and of the sanitizer (each text wrapped in a chat request body).
  * --check runs every rule on its own examples first and fails on a miss.
+ * --flags FILE writes one line a text, 1 when flagged, 0 when not (for
+ * tests/tools/train-ngram.py --rules-flags).
  * --verify-gates scans every text a second time with the gates off
  * (OCSS_SCAN_NOGATE) and fails when the findings differ.
  */
@@ -167,7 +169,7 @@ usage(void)
 {
 	fprintf(stderr, "usage: ocss eval-rules --rules FILE --corpus "
 	    "FILE.jsonl [--check] [--repeat N] [--show-misses] [--show-fp] "
-	    "[--verify-gates]\n");
+	    "[--verify-gates] [--flags FILE]\n");
 }
 
 /* Same findings with and without the gates, on every text. */
@@ -216,7 +218,8 @@ ocss_cmd_eval_rules(int argc, char **argv)
 	struct ocss_sanitize_report rep;
 	struct ocss_buf		 body = OCSS_BUF_INIT;
 	struct ocss_err		 err;
-	const char		*rules = NULL, *corpus = NULL;
+	const char		*rules = NULL, *corpus = NULL, *flagsout = NULL;
+	FILE			*ff = NULL;
 	size_t			 i, k, r, *rhit[2] = { NULL, NULL }, tot[2] = {0},
 				 hit[2] = {0}, sbytes = 0;
 	int			 a, check = 0, repeat = 3, misses = 0, fps = 0,
@@ -240,6 +243,8 @@ ocss_cmd_eval_rules(int argc, char **argv)
 			fps = 1;
 		else if (strcmp(argv[a], "--verify-gates") == 0)
 			vgates = 1;
+		else if (strcmp(argv[a], "--flags") == 0 && a + 1 < argc)
+			flagsout = argv[++a];
 		else {
 			usage();
 			return 2;
@@ -272,6 +277,10 @@ ocss_cmd_eval_rules(int argc, char **argv)
 	printf("corpus: %s (%zu texts, %zu bytes)\n", corpus, c.n, c.bytes);
 	if (vgates && verify_gates(rs, sc, &c) == -1)
 		goto done;
+	if (flagsout != NULL && (ff = fopen(flagsout, "w")) == NULL) {
+		perror(flagsout);
+		goto done;
+	}
 	rhit[0] = calloc(ocss_rules_count(rs) + 1, sizeof(size_t));
 	rhit[1] = calloc(ocss_rules_count(rs) + 1, sizeof(size_t));
 	if (rhit[0] == NULL || rhit[1] == NULL)
@@ -291,6 +300,8 @@ ocss_cmd_eval_rules(int argc, char **argv)
 					rhit[it->inj][r]++;
 					break;
 				}
+		if (ff != NULL)
+			fprintf(ff, "%d\n", flagged);
 		c.src[it->src].n[it->inj]++;
 		c.src[it->src].hit[it->inj] += flagged;
 		tot[it->inj]++;
@@ -354,6 +365,8 @@ ocss_cmd_eval_rules(int argc, char **argv)
 	    (double)sbytes / 1e6 / t_san);
 	rc = 0;
 done:
+	if (ff != NULL)
+		fclose(ff);
 	for (i = 0; i < c.n; i++)
 		free(c.it[i].text);
 	free(c.it);

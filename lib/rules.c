@@ -20,6 +20,7 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 
 #include <errno.h>
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,6 +39,10 @@
 #define RF_PRE		0x04	/* covered by the prefilter */
 #define RF_KW		0x08	/* runs only where one of its keywords is */
 #define RF_ANCH		0x10	/* runs anchored at its start words */
+#define RF_MODEL	0x20	/* n-gram model, not a pattern */
+
+#define MODEL_MAGIC	"OCSSNG1"	/* + NUL: 8 bytes */
+#define MODEL_MAXDIM	(1u << 24)
 
 #define MAX_PREFIXES	512	/* literal prefixes derived from one rule */
 #define PFX_MAX		31	/* bytes of a prefix kept */
@@ -56,6 +61,9 @@ struct rule {
 	unsigned		 flags;
 	enum ocss_rule_action	 action;
 	enum ocss_rule_severity	 sev;
+	float			*mw;	/* RF_MODEL: weights[mdim] */
+	uint32_t		 mdim;
+	float			 mbias, mlogit;	/* flag when score > mlogit */
 	char			**ex[2];	/* [0] nomatch, [1] match */
 	size_t			 nex[2];
 };
@@ -98,6 +106,8 @@ struct ocss_rules_scratch {
 	struct ocss_norm	*norm;
 	struct whit		*wh;		/* words starting a prefix */
 	size_t			 nwh, whcap;
+	uint32_t		*stamp;		/* model features seen, by text */
+	uint32_t		 gen, sdim;
 };
 
 void
@@ -172,6 +182,7 @@ rule_free(struct rule *r)
 	free(r->desc);
 	pcre2_code_free(r->re);
 	pcre2_code_free(r->are);
+	free(r->mw);
 	for (k = 0; k < 2; k++) {
 		for (i = 0; i < r->nex[k]; i++)
 			free(r->ex[k][i]);
@@ -321,7 +332,7 @@ known_member(const char *k)
 {
 	static const char *const keys[] = { "id", "description", "pattern",
 	    "flags", "action", "severity", "examples", "comment",
-	    "references", "keywords" };
+	    "references", "keywords", "model", "threshold" };
 	size_t	 i;
 
 	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
@@ -363,6 +374,93 @@ compile_rule(struct rule *r, const char *pat, uint32_t opt, const char *name,
 	}
 	r->jit = ocss_jit_compile(r->re);
 	return 0;
+}
+
+/*
+ * An n-gram model file (tests/tools/train-ngram.py): "OCSSNG1\0", uint32
+ * dim (a power of two), uint32 flags, float32 bias, float32 threshold,
+ * float32 weights[dim], all little endian.  path is relative to the
+ * directory of the rule file (name).
+ */
+static uint32_t
+le32(const unsigned char *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+	    (uint32_t)p[3] << 24;
+}
+
+static float
+lef(const unsigned char *p)
+{
+	uint32_t u = le32(p);
+	float	 f;
+
+	memcpy(&f, &u, sizeof(f));
+	return f;
+}
+
+static int
+load_model(struct rule *r, const char *file, json_object *o,
+    const char *name, size_t idx, struct ocss_err *err)
+{
+	unsigned char	 hdr[24], wb[4];
+	char		 path[4096];
+	const char	*slash;
+	json_object	*tv;
+	double		 t;
+	uint32_t	 i;
+	FILE		*f;
+
+	slash = strrchr(name, '/');
+	if (file[0] == '/' || slash == NULL)
+		snprintf(path, sizeof(path), "%s", file);
+	else
+		snprintf(path, sizeof(path), "%.*s/%s", (int)(slash - name),
+		    name, file);
+	if ((f = fopen(path, "rb")) == NULL) {
+		ocss_err_set(err, "%s: rules[%zu] (id \"%s\"): model %s: %s "
+		    "(train it with tests/tools/train-ngram.py)", name, idx,
+		    r->id, path, strerror(errno));
+		return -1;
+	}
+	if (fread(hdr, 1, sizeof(hdr), f) != sizeof(hdr) ||
+	    memcmp(hdr, MODEL_MAGIC, 8) != 0 || (r->mdim = le32(hdr + 8)) == 0
+	    || r->mdim > MODEL_MAXDIM || (r->mdim & (r->mdim - 1)) != 0)
+		goto bad;
+	r->mbias = lef(hdr + 16);
+	t = lef(hdr + 20);
+	if (json_object_object_get_ex(o, "threshold", &tv))
+		t = json_object_get_double(tv);
+	if (!(t > 0.0 && t < 1.0)) {
+		fclose(f);
+		ocss_err_set(err, "%s: rules[%zu] (id \"%s\"): \"threshold\" "
+		    "must be a probability between 0 and 1", name, idx, r->id);
+		return -1;
+	}
+	r->mlogit = (float)log(t / (1.0 - t));
+	if ((r->mw = calloc(r->mdim, sizeof(float))) == NULL) {
+		fclose(f);
+		ocss_err_set(err, "%s: out of memory", name);
+		return -1;
+	}
+	for (i = 0; i < r->mdim; i++) {
+		if (fread(wb, 1, 4, f) != 4)
+			goto bad;
+		r->mw[i] = lef(wb);
+		if (!isfinite(r->mw[i]))
+			goto bad;
+	}
+	if (fgetc(f) != EOF)
+		goto bad;
+	fclose(f);
+	r->flags |= RF_MODEL | RF_NODECODE;
+	return 0;
+bad:
+	fclose(f);
+	ocss_err_set(err, "%s: rules[%zu] (id \"%s\"): %s is not an n-gram "
+	    "model file (or is truncated); retrain it with "
+	    "tests/tools/train-ngram.py", name, idx, r->id, path);
+	return -1;
 }
 
 static int
@@ -411,7 +509,13 @@ parse_rule(struct ocss_rules *rs, json_object *o, size_t idx,
 	s = str_member(o, "description");
 	if ((r->desc = strdup(s ? s : "")) == NULL)
 		goto oom;
-	if ((pat = str_member(o, "pattern")) == NULL || *pat == '\0') {
+	pat = str_member(o, "pattern");
+	if (str_member(o, "model") != NULL && pat != NULL) {
+		ocss_err_set(err, "%s: rules[%zu] (id \"%s\"): a rule has a "
+		    "\"pattern\" or a \"model\", not both", name, idx, r->id);
+		return -1;
+	}
+	if (str_member(o, "model") == NULL && (pat == NULL || *pat == '\0')) {
 		ocss_err_set(err, "%s: rules[%zu] (id \"%s\"): \"pattern\" "
 		    "missing or empty", name, idx, r->id);
 		return -1;
@@ -453,6 +557,8 @@ parse_rule(struct ocss_rules *rs, json_object *o, size_t idx,
 		    r->id, why);
 		return -1;
 	}
+	if (pat == NULL)
+		return load_model(r, str_member(o, "model"), o, name, idx, err);
 	return compile_rule(r, pat, opt, name, idx, err);
 oom:
 	ocss_err_set(err, "%s: out of memory", name);
@@ -881,7 +987,7 @@ build_anchors(struct ocss_rules *rs, json_object *rules)
 	for (i = 0; i < rs->n && i < KW_RULES; i++) {
 		struct rule *r = &rs->r[i];
 
-		if (r->flags & RF_RAW)
+		if (r->flags & (RF_RAW | RF_MODEL))
 			continue;
 		pat = str_member(json_object_array_get_idx(rules, i),
 		    "pattern");
@@ -993,7 +1099,7 @@ build_prefilter(struct ocss_rules *rs, json_object *rules)
 		struct rule *r = &rs->r[i];
 		json_object *o = json_object_array_get_idx(rules, i);
 
-		if (r->flags & (RF_RAW | RF_KW | RF_ANCH))
+		if (r->flags & (RF_RAW | RF_KW | RF_ANCH | RF_MODEL))
 			continue;
 		pat = str_member(o, "pattern");
 		if (pcre2_pattern_info(r->re, PCRE2_INFO_BACKREFMAX,
@@ -1157,6 +1263,8 @@ ocss_rules_gate(const struct ocss_rules *rs, size_t i)
 {
 	if (i >= rs->n)
 		return "?";
+	if (rs->r[i].flags & RF_MODEL)
+		return "model";
 	if (rs->r[i].flags & RF_RAW)
 		return "raw";
 	if (rs->r[i].flags & RF_ANCH)
@@ -1190,10 +1298,18 @@ ocss_rules_scratch_new(const struct ocss_rules *rs)
 	uint32_t	 cap, max = 1;
 	size_t		 i;
 
-	for (i = 0; i < rs->n; i++)
+	uint32_t	 sdim = 0;
+
+	for (i = 0; i < rs->n; i++) {
+		if (rs->r[i].flags & RF_MODEL) {
+			if (rs->r[i].mdim > sdim)
+				sdim = rs->r[i].mdim;
+			continue;
+		}
 		if (pcre2_pattern_info(rs->r[i].re, PCRE2_INFO_CAPTURECOUNT,
 		    &cap) == 0 && cap + 1 > max)
 			max = cap + 1;
+	}
 	if (rs->pre != NULL && pcre2_pattern_info(rs->pre,
 	    PCRE2_INFO_CAPTURECOUNT, &cap) == 0 && cap + 1 > max)
 		max = cap + 1;
@@ -1202,10 +1318,13 @@ ocss_rules_scratch_new(const struct ocss_rules *rs)
 	if ((sc->md = pcre2_match_data_create(max, NULL)) == NULL ||
 	    (sc->mctx = pcre2_match_context_create(NULL)) == NULL ||
 	    (sc->js = pcre2_jit_stack_create(32 * 1024, 1024 * 1024,
-	    NULL)) == NULL || (sc->norm = ocss_norm_new()) == NULL) {
+	    NULL)) == NULL || (sc->norm = ocss_norm_new()) == NULL ||
+	    (sdim > 0 && (sc->stamp = calloc(sdim, sizeof(uint32_t))) ==
+	    NULL)) {
 		ocss_rules_scratch_free(sc);
 		return NULL;
 	}
+	sc->sdim = sdim;
 	pcre2_jit_stack_assign(sc->mctx, NULL, sc->js);
 	pcre2_set_match_limit(sc->mctx, MATCH_LIMIT);
 	pcre2_set_depth_limit(sc->mctx, DEPTH_LIMIT);
@@ -1222,6 +1341,7 @@ ocss_rules_scratch_free(struct ocss_rules_scratch *sc)
 	pcre2_jit_stack_free(sc->js);
 	ocss_norm_free(sc->norm);
 	free(sc->wh);
+	free(sc->stamp);
 	free(sc);
 }
 
@@ -1389,6 +1509,65 @@ rule_anchored(const struct ocss_rules *rs, size_t i,
 	return (int)hits;
 }
 
+/*
+ * Model rule i on normalised segment s: distinct hashed word unigrams and
+ * bigrams (FNV-1a 32, as tests/tools/train-ngram.py), each weighing
+ * 1/sqrt(their number).  Flags the whole original text.
+ */
+static int
+rule_model(const struct ocss_rules *rs, size_t i,
+    struct ocss_rules_scratch *sc, const char *s, size_t len, size_t olen,
+    struct ocss_findings *out, struct ocss_err *err)
+{
+	const struct rule *r = &rs->r[i];
+	uint32_t	 h, hb, prev = 0, mask = r->mdim - 1, k;
+	size_t		 p = 0, nf = 0;
+	double		 sum = 0;
+	int		 have_prev = 0;
+
+	if (sc->stamp == NULL || r->mdim > sc->sdim)
+		return 0;
+	if (++sc->gen == 0) {		/* wrapped: clear the stamps */
+		memset(sc->stamp, 0, sc->sdim * sizeof(uint32_t));
+		sc->gen = 1;
+	}
+	while (p < len) {
+		if (s[p] == ' ') {
+			p++;
+			continue;
+		}
+		h = 0x811C9DC5u;
+		hb = have_prev ? (prev ^ ' ') * 0x01000193u : 0;
+		for (; p < len && s[p] != ' '; p++) {
+			h = (h ^ (unsigned char)s[p]) * 0x01000193u;
+			hb = (hb ^ (unsigned char)s[p]) * 0x01000193u;
+		}
+		k = h & mask;
+		if (sc->stamp[k] != sc->gen) {
+			sc->stamp[k] = sc->gen;
+			sum += r->mw[k];
+			nf++;
+		}
+		if (have_prev) {
+			k = hb & mask;
+			if (sc->stamp[k] != sc->gen) {
+				sc->stamp[k] = sc->gen;
+				sum += r->mw[k];
+				nf++;
+			}
+		}
+		prev = h;
+		have_prev = 1;
+	}
+	if (nf == 0 || r->mbias + sum / sqrt((double)nf) <= r->mlogit)
+		return 0;
+	if (findings_add(out, i, 0, olen, OCSS_VIA_TEXT) == -1) {
+		ocss_err_set(err, "out of memory");
+		return -1;
+	}
+	return 1;
+}
+
 int
 ocss_rules_scan(const struct ocss_rules *rs, struct ocss_rules_scratch *sc,
     const char *text, size_t len, unsigned flags, struct ocss_findings *out,
@@ -1435,7 +1614,10 @@ ocss_rules_scan(const struct ocss_rules *rs, struct ocss_rules_scratch *sc,
 			if ((r->flags & RF_RAW) ||
 			    ((r->flags & RF_NODECODE) && seg > 0))
 				continue;
-			if (gate && (r->flags & RF_ANCH)) {
+			if (r->flags & RF_MODEL)
+				rc = rule_model(rs, i, sc, s, slen, len, out,
+				    err);
+			else if (gate && (r->flags & RF_ANCH)) {
 				if (!((amask >> i) & 1))
 					continue;
 				rc = rule_anchored(rs, i, sc, s, slen, seg, via,

@@ -78,8 +78,31 @@ class Mock:
 class Stack:
     """lighttpd -> spawn-fcgi'd ocss-fcgi -> upstream, in a temp dir."""
 
-    def __init__(self, upstream_url=None, env=None, workers=2, threads=4,
-                 with_mock=True, valgrind=False, own_socket=False):
+    def __init__(self, *args, **kwargs):
+        # Whatever started before a failure is stopped again: a test that
+        # cannot start its stack must not leave servers behind.
+        self.mock = None
+        self.fcgi_pid = self.lighttpd_pid = None
+        self.own_socket = False
+        try:
+            self._start(*args, **kwargs)
+        except BaseException:
+            self._kill_all()
+            raise
+
+    def _kill_all(self):
+        for pid in (self.lighttpd_pid, self.fcgi_pid):
+            if pid:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+        if self.mock:
+            self.mock.stop()
+        shutil.rmtree(getattr(self, "tmp", "/nonexistent"), ignore_errors=True)
+
+    def _start(self, upstream_url=None, env=None, workers=2, threads=4,
+               with_mock=True, valgrind=False, own_socket=False):
         self.tmp = tempfile.mkdtemp(prefix="ocss-it-")
         self.state = os.path.join(self.tmp, "state")
         os.mkdir(self.state)

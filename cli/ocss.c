@@ -42,6 +42,11 @@ main(int argc, char *argv[])
 		    "list, show, approve or reject held tool calls" },
 		{ "scan", ocss_cmd_scan,
 		    "scan skills for dangerous code" },
+		{ "quarantine", ocss_cmd_quarantine,
+		    "list, show, override, release or rescan quarantined "
+		    "skills" },
+		{ "pins", ocss_cmd_pins,
+		    "pin skill files by SHA-256 and verify them" },
 		{ "eval-rules", ocss_cmd_eval_rules,
 		    "measure detection rules on a labelled corpus" },
 		{ NULL, NULL, NULL }

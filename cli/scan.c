@@ -9,7 +9,9 @@
 #include <unistd.h>
 
 #include "commands.h"
+#include "quarantine.h"
 #include "skillscan.h"
+#include "store.h"
 
 #ifndef OCSS_SYSCONFDIR
 #define OCSS_SYSCONFDIR "/etc/ocss"
@@ -21,7 +23,9 @@ scan_usage(FILE *f)
 	fprintf(f,
 "usage: ocss scan [--format text|json|sarif] [--rules FILE]\n"
 "                 [--allowlist FILE] [--include-node-modules]\n"
-"                 [--max-file-size BYTES] PATH...\n"
+"                 [--max-file-size BYTES]\n"
+"                 [--quarantine [--min-severity SEV] [--state-dir DIR]\n"
+"                  [--export FILE]] PATH...\n"
 "\n"
 "Scan OpenClaw skills (JavaScript, TypeScript, TSX: .js .mjs .cjs .jsx\n"
 ".ts .mts .cts .tsx) for dynamic code execution, child processes, network\n"
@@ -36,6 +40,16 @@ scan_usage(FILE *f)
 "                          $OCSS_CONF_DIR/egress-allowlist.conf)\n"
 "  --include-node-modules  also scan node_modules directories\n"
 "  --max-file-size BYTES   skip (and report) larger source files\n"
+"  --quarantine            record each skill in the quarantine store: one\n"
+"                          with a finding at or above --min-severity\n"
+"                          (default medium) is quarantined (blocked), one\n"
+"                          quarantined before and now clean is released;\n"
+"                          audited, and the list of quarantined names is\n"
+"                          exported (see ocss quarantine --help)\n"
+"  --min-severity SEV      info, low, medium (default), high, critical\n"
+"  --state-dir DIR         the store (default $OCSS_STATE_DIR)\n"
+"  --export FILE           the exported list (default\n"
+"                          $OCSS_CONF_DIR/" OCSS_QUARANTINE_LIST ")\n"
 "\n"
 "OCSS_CONF_DIR defaults to " OCSS_SYSCONFDIR ".\n"
 "Exit status: 0 no findings, 1 findings, 2 error.\n");
@@ -63,6 +77,10 @@ ocss_cmd_scan(int argc, char **argv)
 		{ "allowlist", required_argument, NULL, 'a' },
 		{ "include-node-modules", no_argument, NULL, 'n' },
 		{ "max-file-size", required_argument, NULL, 'm' },
+		{ "quarantine", no_argument, NULL, 'Q' },
+		{ "min-severity", required_argument, NULL, 'M' },
+		{ "state-dir", required_argument, NULL, 'S' },
+		{ "export", required_argument, NULL, 'E' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -75,10 +93,33 @@ ocss_cmd_scan(int argc, char **argv)
 	int				  ch, i, nrep = 0, rc = 2, nm = 0;
 	long long			  maxf = -1;
 	size_t				  total = 0;
+	struct ocss_qenv		  qe;
+	struct ocss_quarantine_rec	  qr;
+	enum ocss_quarantine_result	  qres;
+	enum ocss_skillscan_severity	  qmin = OCSS_SKILLSCAN_MEDIUM;
+	const char			 *qstate = NULL, *qexport = NULL;
+	int				  quar = 0;
 
+	memset(&qe, 0, sizeof(qe));
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "f:r:a:nm:h", opts, NULL)) != -1)
 		switch (ch) {
+		case 'Q':
+			quar = 1;
+			break;
+		case 'M':
+			if (ocss_quarantine_severity(optarg, &qmin) == -1) {
+				fprintf(stderr, "ocss scan: --min-severity is "
+				    "info, low, medium, high or critical\n");
+				goto done;
+			}
+			break;
+		case 'S':
+			qstate = optarg;
+			break;
+		case 'E':
+			qexport = optarg;
+			break;
 		case 'f':
 			format = optarg;
 			break;
@@ -129,6 +170,9 @@ ocss_cmd_scan(int argc, char **argv)
 		fprintf(stderr, "ocss scan: %s\n", err.msg);
 		goto done;
 	}
+	if (quar && (ocss_qenv_init(&qe, "ocss scan", qstate, NULL, qexport,
+	    NULL) == -1 || ocss_qenv_open(&qe) == -1))
+		goto done;
 	ocss_skillscan_set_node_modules(sc, nm);
 	if (maxf > 0)
 		ocss_skillscan_set_max_file(sc, (size_t)maxf);
@@ -146,7 +190,25 @@ ocss_cmd_scan(int argc, char **argv)
 			goto done;
 		}
 		total += ocss_skillscan_report_count(reps[nrep - 1]);
+		if (!quar)
+			continue;
+		if (ocss_quarantine_record(qe.st, reps[nrep - 1], argv[i],
+		    NULL, qmin, ocss_store_now_ms(), &qres, &qr, &err) == -1) {
+			fprintf(stderr, "ocss scan: %s\n", err.msg);
+			goto done;
+		}
+		if (qres != OCSS_QUARANTINE_CLEAN)
+			fprintf(stderr, "ocss scan: %s: %s (%s)\n", qr.name,
+			    qres == OCSS_QUARANTINE_QUARANTINED ?
+			    "quarantined" : qres == OCSS_QUARANTINE_RELEASED ?
+			    "released" : "still overridden", qr.reason);
+		ch = ocss_qenv_recorded(&qe, &qr, (int)qres);
+		ocss_store_quarantine_free(&qr);
+		if (ch == -1)
+			goto done;
 	}
+	if (quar && ocss_qenv_export(&qe) == -1)
+		goto done;
 	if (strcmp(format, "json") == 0)
 		i = ocss_skillscan_format_json(reps, (size_t)nrep, &out);
 	else if (strcmp(format, "sarif") == 0)
@@ -168,5 +230,6 @@ done:
 	ocss_skillscan_free(sc);
 	free(rules);
 	free(allow);
+	ocss_qenv_free(&qe);
 	return rc;
 }

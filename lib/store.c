@@ -56,6 +56,24 @@ static const char *migrations[] = {
 	"  session TEXT NOT NULL, ts INTEGER NOT NULL,"
 	"  category TEXT NOT NULL, tool TEXT NOT NULL);"
 	"CREATE INDEX gov_session_actions_s ON gov_session_actions (session, ts);",
+	/* 2 -> 3: skill quarantine (ocss scan --quarantine, ocss quarantine). */
+	"CREATE TABLE quarantine ("
+	"  name TEXT PRIMARY KEY, path TEXT NOT NULL,"
+	"  status TEXT NOT NULL CHECK (status IN"
+	"    ('quarantined', 'overridden', 'released')),"
+	"  reason TEXT NOT NULL DEFAULT '',"
+	"  trust_score INTEGER NOT NULL DEFAULT -1,"
+	"  nfindings INTEGER NOT NULL DEFAULT 0,"
+	"  findings_json TEXT NOT NULL DEFAULT '[]',"
+	"  content_sha256 TEXT NOT NULL DEFAULT '',"
+	"  needs_rescan INTEGER NOT NULL DEFAULT 0,"
+	"  scanned_at INTEGER NOT NULL DEFAULT 0,"
+	"  quarantined_at INTEGER NOT NULL DEFAULT 0,"
+	"  released_at INTEGER NOT NULL DEFAULT 0,"
+	"  override_user TEXT, override_ack TEXT,"
+	"  override_at INTEGER NOT NULL DEFAULT 0,"
+	"  override_findings_json TEXT);"
+	"CREATE INDEX quarantine_status ON quarantine (status, name);",
 };
 
 int64_t
@@ -660,4 +678,228 @@ ocss_store_session_actions(struct ocss_store *s, const char *id,
 	if (rc != SQLITE_DONE)
 		return fail(s, err, "session actions");
 	return 0;
+}
+
+/* Skill quarantine. */
+
+void
+ocss_store_quarantine_free(struct ocss_quarantine_rec *q)
+{
+	free(q->name);
+	free(q->path);
+	free(q->status);
+	free(q->reason);
+	free(q->findings_json);
+	free(q->content_sha256);
+	free(q->override_user);
+	free(q->override_ack);
+	free(q->override_findings_json);
+	memset(q, 0, sizeof(*q));
+}
+
+int
+ocss_store_quarantine_put(struct ocss_store *s,
+    const struct ocss_quarantine_rec *q, struct ocss_err *err)
+{
+	sqlite3_stmt	*st;
+
+	if (sqlite3_prepare_v2(s->db, "INSERT OR REPLACE INTO quarantine "
+	    "(name, path, status, reason, trust_score, nfindings, "
+	    "findings_json, content_sha256, needs_rescan, scanned_at, "
+	    "quarantined_at, released_at, override_user, override_ack, "
+	    "override_at, override_findings_json) VALUES (?1, ?2, ?3, ?4, ?5, "
+	    "?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)", -1, &st,
+	    NULL))
+		return fail(s, err, "store quarantine");
+	bind_opt(st, 1, q->name);
+	bind_opt(st, 2, q->path);
+	bind_opt(st, 3, q->status);
+	bind_opt(st, 4, q->reason ? q->reason : "");
+	sqlite3_bind_int(st, 5, q->trust_score);
+	sqlite3_bind_int64(st, 6, q->nfindings);
+	bind_opt(st, 7, q->findings_json ? q->findings_json : "[]");
+	bind_opt(st, 8, q->content_sha256 ? q->content_sha256 : "");
+	sqlite3_bind_int(st, 9, q->needs_rescan != 0);
+	sqlite3_bind_int64(st, 10, q->scanned_at);
+	sqlite3_bind_int64(st, 11, q->quarantined_at);
+	sqlite3_bind_int64(st, 12, q->released_at);
+	bind_opt(st, 13, q->override_user);
+	bind_opt(st, 14, q->override_ack);
+	sqlite3_bind_int64(st, 15, q->override_at);
+	bind_opt(st, 16, q->override_findings_json);
+	return step_done(s, st, "store quarantine", err);
+}
+
+#define QUARANTINE_COLS "name, path, status, reason, trust_score, " \
+	"nfindings, findings_json, content_sha256, needs_rescan, scanned_at, " \
+	"quarantined_at, released_at, override_user, override_ack, " \
+	"override_at, override_findings_json"
+
+static void
+quarantine_row(sqlite3_stmt *st, struct ocss_quarantine_rec *q)
+{
+	q->name = col_dup(st, 0);
+	q->path = col_dup(st, 1);
+	q->status = col_dup(st, 2);
+	q->reason = col_dup(st, 3);
+	q->trust_score = sqlite3_column_int(st, 4);
+	q->nfindings = (long)sqlite3_column_int64(st, 5);
+	q->findings_json = col_dup(st, 6);
+	q->content_sha256 = col_dup(st, 7);
+	q->needs_rescan = sqlite3_column_int(st, 8);
+	q->scanned_at = sqlite3_column_int64(st, 9);
+	q->quarantined_at = sqlite3_column_int64(st, 10);
+	q->released_at = sqlite3_column_int64(st, 11);
+	q->override_user = col_dup(st, 12);
+	q->override_ack = col_dup(st, 13);
+	q->override_at = sqlite3_column_int64(st, 14);
+	q->override_findings_json = col_dup(st, 15);
+}
+
+static int
+quarantine_one(struct ocss_store *s, const char *sql, const char *key,
+    struct ocss_quarantine_rec *q, struct ocss_err *err)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	memset(q, 0, sizeof(*q));
+	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL))
+		return fail(s, err, "read quarantine");
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		quarantine_row(st, q);
+	sqlite3_finalize(st);
+	if (rc == SQLITE_ROW)
+		return 0;
+	if (rc == SQLITE_DONE)
+		return 1;
+	return fail(s, err, "read quarantine");
+}
+
+int
+ocss_store_quarantine_get(struct ocss_store *s, const char *name,
+    struct ocss_quarantine_rec *q, struct ocss_err *err)
+{
+	return quarantine_one(s, "SELECT " QUARANTINE_COLS " FROM quarantine "
+	    "WHERE name = ?1", name, q, err);
+}
+
+int
+ocss_store_quarantine_by_path(struct ocss_store *s, const char *path,
+    struct ocss_quarantine_rec *q, struct ocss_err *err)
+{
+	return quarantine_one(s, "SELECT " QUARANTINE_COLS " FROM quarantine "
+	    "WHERE path = ?1 ORDER BY scanned_at DESC, name LIMIT 1", path, q,
+	    err);
+}
+
+int
+ocss_store_quarantine_list(struct ocss_store *s, const char *status,
+    void (*fn)(void *, const struct ocss_quarantine_rec *), void *arg,
+    struct ocss_err *err)
+{
+	sqlite3_stmt			*st;
+	struct ocss_quarantine_rec	 q;
+	int				 rc;
+
+	if (sqlite3_prepare_v2(s->db, "SELECT " QUARANTINE_COLS " FROM "
+	    "quarantine WHERE ?1 IS NULL OR status = ?1 ORDER BY name", -1,
+	    &st, NULL))
+		return fail(s, err, "list quarantine");
+	bind_opt(st, 1, status);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		memset(&q, 0, sizeof(q));
+		quarantine_row(st, &q);
+		fn(arg, &q);
+		ocss_store_quarantine_free(&q);
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return fail(s, err, "list quarantine");
+	return 0;
+}
+
+/* Run an UPDATE whose WHERE clause decides: 0 changed a row, 1 none. */
+static int
+quarantine_update(struct ocss_store *s, sqlite3_stmt *st, const char *what,
+    struct ocss_err *err)
+{
+	if (step_done(s, st, what, err) == -1)
+		return -1;
+	return sqlite3_changes(s->db) == 1 ? 0 : 1;
+}
+
+int
+ocss_store_quarantine_override(struct ocss_store *s, const char *name,
+    const char *user, const char *ack, int64_t now, struct ocss_err *err)
+{
+	sqlite3_stmt	*st;
+
+	if (sqlite3_prepare_v2(s->db, "UPDATE quarantine SET status = "
+	    "'overridden', override_user = ?2, override_ack = ?3, "
+	    "override_at = ?4, override_findings_json = findings_json, "
+	    "reason = 'overridden by ' || ?2 WHERE name = ?1 AND "
+	    "status = 'quarantined' AND needs_rescan = 0", -1, &st, NULL))
+		return fail(s, err, "override quarantine");
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, user, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, ack, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 4, now);
+	return quarantine_update(s, st, "override quarantine", err);
+}
+
+int
+ocss_store_quarantine_release(struct ocss_store *s, const char *name,
+    const char *reason, int64_t now, struct ocss_err *err)
+{
+	sqlite3_stmt	*st;
+
+	if (sqlite3_prepare_v2(s->db, "UPDATE quarantine SET status = "
+	    "'released', released_at = ?2, reason = ?3 WHERE name = ?1 AND "
+	    "status != 'released' AND needs_rescan = 0", -1, &st, NULL))
+		return fail(s, err, "release quarantine");
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, now);
+	bind_opt(st, 3, reason ? reason : "released");
+	return quarantine_update(s, st, "release quarantine", err);
+}
+
+int
+ocss_store_quarantine_invalidate(struct ocss_store *s, const char *name,
+    const char *reason, int64_t now, struct ocss_err *err)
+{
+	sqlite3_stmt	*st;
+
+	if (sqlite3_prepare_v2(s->db, "UPDATE quarantine SET quarantined_at = "
+	    "CASE WHEN status = 'quarantined' THEN quarantined_at ELSE ?2 END, "
+	    "status = 'quarantined', needs_rescan = 1, reason = ?3, "
+	    "override_user = NULL, override_ack = NULL, override_at = 0, "
+	    "override_findings_json = NULL WHERE name = ?1", -1, &st, NULL))
+		return fail(s, err, "invalidate quarantine");
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, now);
+	bind_opt(st, 3, reason ? reason : "content changed: rescan required");
+	return quarantine_update(s, st, "invalidate quarantine", err);
+}
+
+int
+ocss_store_quarantine_is_blocked(struct ocss_store *s, const char *name,
+    struct ocss_err *err)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	if (sqlite3_prepare_v2(s->db, "SELECT 1 FROM quarantine WHERE "
+	    "name = ?1 AND status = 'quarantined'", -1, &st, NULL))
+		return fail(s, err, "read quarantine");
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc == SQLITE_ROW)
+		return 1;
+	if (rc == SQLITE_DONE)
+		return 0;
+	return fail(s, err, "read quarantine");
 }

@@ -21,7 +21,7 @@
 
 struct ocss_store;
 
-#define OCSS_STORE_SCHEMA	2	/* PRAGMA user_version after migration */
+#define OCSS_STORE_SCHEMA	3	/* PRAGMA user_version after migration */
 
 /*
  * Open the store named by spec: a path to an SQLite file, "sqlite:PATH",
@@ -128,5 +128,69 @@ int	ocss_store_session_actions(struct ocss_store *, const char *id,
 	    int64_t since_ms,
 	    void (*fn)(void *, int64_t ts, const char *category,
 		const char *tool), void *arg, struct ocss_err *);
+
+/*
+ * Skill quarantine (ocss scan --quarantine, ocss quarantine, ocss pins).
+ * One record per skill name.  Strings are owned by the record: free with
+ * ocss_store_quarantine_free().  status is "quarantined" (blocked),
+ * "overridden" (allowed by an operator who acknowledged the findings) or
+ * "released" (clean at the last scan, or released by an operator).
+ */
+struct ocss_quarantine_rec {
+	char	*name;
+	char	*path;		/* absolute path of the skill */
+	char	*status;
+	char	*reason;	/* why it has this status, one line */
+	int	 trust_score;	/* 0..100 at the last scan, -1 unknown */
+	long	 nfindings;	/* at or above the quarantine threshold */
+	char	*findings_json;	/* JSON array of the last scan's findings */
+	char	*content_sha256; /* hex, over the scanned files' hashes */
+	int	 needs_rescan;	/* content changed since the last scan */
+	int64_t	 scanned_at;
+	int64_t	 quarantined_at;
+	int64_t	 released_at;
+	char	*override_user;	/* NULL unless overridden */
+	char	*override_ack;
+	int64_t	 override_at;
+	char	*override_findings_json; /* the findings the override accepted */
+};
+
+void	ocss_store_quarantine_free(struct ocss_quarantine_rec *);
+/* Insert or replace the whole record (name is the key). */
+int	ocss_store_quarantine_put(struct ocss_store *,
+	    const struct ocss_quarantine_rec *, struct ocss_err *);
+/* 0 found, 1 unknown name, -1 error. */
+int	ocss_store_quarantine_get(struct ocss_store *, const char *name,
+	    struct ocss_quarantine_rec *, struct ocss_err *);
+/* 0 found, 1 none, -1 error: the (most recently scanned) record of path. */
+int	ocss_store_quarantine_by_path(struct ocss_store *, const char *path,
+	    struct ocss_quarantine_rec *, struct ocss_err *);
+/* Call fn for records with status (NULL: all), by name. */
+int	ocss_store_quarantine_list(struct ocss_store *, const char *status,
+	    void (*fn)(void *, const struct ocss_quarantine_rec *), void *arg,
+	    struct ocss_err *);
+/*
+ * Override a quarantined skill that needs no rescan: status "overridden",
+ * user, ack and time recorded, and the current findings copied to
+ * override_findings_json, in one statement.  0 done, 1 when the skill is
+ * unknown, not quarantined or needs a rescan, -1 error.
+ */
+int	ocss_store_quarantine_override(struct ocss_store *, const char *name,
+	    const char *user, const char *ack, int64_t now_ms,
+	    struct ocss_err *);
+/* Release a skill that is not released and needs no rescan: 0 done,
+ * 1 unknown / already released / needs a rescan, -1 error. */
+int	ocss_store_quarantine_release(struct ocss_store *, const char *name,
+	    const char *reason, int64_t now_ms, struct ocss_err *);
+/*
+ * The content of a skill changed (a pin failed): whatever its status, it
+ * is quarantined again, its override is dropped and it needs a rescan.
+ * 0 done, 1 unknown name, -1 error.
+ */
+int	ocss_store_quarantine_invalidate(struct ocss_store *, const char *name,
+	    const char *reason, int64_t now_ms, struct ocss_err *);
+/* 1 when name is quarantined (blocked), 0 when not (or unknown), -1. */
+int	ocss_store_quarantine_is_blocked(struct ocss_store *, const char *name,
+	    struct ocss_err *);
 
 #endif

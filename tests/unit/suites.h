@@ -22,7 +22,9 @@ void		ocss_test_add(CU_pSuite, const char *name, CU_TestFunc);
 	X(normalize) \
 	X(rules) \
 	X(sanitize) \
-	X(rscan)
+	X(rscan) \
+	X(quarantine) \
+	X(pins)
 
 #define OCSS_DECLARE(n) void suite_##n(void);
 OCSS_SUITES(OCSS_DECLARE)

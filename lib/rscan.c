@@ -590,15 +590,6 @@ int
 ocss_rscan_finding_json(const struct ocss_rscan_finding *f,
     struct ocss_buf *b)
 {
-	if (ocss_buf_puts(b, "\"rule\":\"") == -1 ||
-	    ocss_buf_json_str(b, f->rule_id, strlen(f->rule_id)) == -1 ||
-	    ocss_buf_printf(b, "\",\"action\":\"%s\",\"severity\":\"%s\","
-	    "\"field\":\"", ocss_rule_action_name(f->action),
-	    ocss_rule_severity_name(f->severity)) == -1 ||
-	    ocss_buf_json_str(b, f->field, strlen(f->field)) == -1 ||
-	    ocss_buf_printf(b, "\",\"start\":%llu,\"end\":%llu,\"via\":\"%s\"",
-	    (unsigned long long)f->start, (unsigned long long)f->end,
-	    ocss_norm_via_name(f->via)) == -1)
-		return -1;
-	return 0;
+	return ocss_rules_finding_json(b, f->rule_id, f->action, f->severity,
+	    f->field, f->start, f->end, f->via);
 }

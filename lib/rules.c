@@ -1644,3 +1644,21 @@ ocss_rules_scan(const struct ocss_rules *rs, struct ocss_rules_scratch *sc,
 	}
 	return (int)(out->n - before);
 }
+
+int
+ocss_rules_finding_json(struct ocss_buf *b, const char *rule_id,
+    enum ocss_rule_action action, enum ocss_rule_severity severity,
+    const char *field, unsigned long long start, unsigned long long end,
+    enum ocss_norm_via via)
+{
+	if (ocss_buf_puts(b, "\"rule\":\"") == -1 ||
+	    ocss_buf_json_str(b, rule_id, strlen(rule_id)) == -1 ||
+	    ocss_buf_printf(b, "\",\"action\":\"%s\",\"severity\":\"%s\","
+	    "\"field\":\"", ocss_rule_action_name(action),
+	    ocss_rule_severity_name(severity)) == -1 ||
+	    ocss_buf_json_str(b, field, strlen(field)) == -1 ||
+	    ocss_buf_printf(b, "\",\"start\":%llu,\"end\":%llu,\"via\":\"%s\"",
+	    start, end, ocss_norm_via_name(via)) == -1)
+		return -1;
+	return 0;
+}

@@ -28,6 +28,7 @@
 
 #include <stddef.h>
 
+#include "buf.h"
 #include "err.h"
 #include "normalize.h"
 
@@ -116,5 +117,14 @@ int		ocss_rules_scan(const struct ocss_rules *,
  * JIT code is opaque to it).  1 when JIT is on.  For every PCRE2 user. */
 struct pcre2_real_code_8;
 int	ocss_jit_compile(struct pcre2_real_code_8 *);
+
+/* Audit members of one finding, appended to b (no text of the input):
+ * "rule":"id","action":"strip","severity":"high","field":"...",
+ * "start":10,"end":42,"via":"base64".  0, or -1 when memory runs out.
+ * Serves the sanitizer's and the response scanner's findings alike. */
+int	ocss_rules_finding_json(struct ocss_buf *, const char *rule_id,
+	    enum ocss_rule_action, enum ocss_rule_severity, const char *field,
+	    unsigned long long start, unsigned long long end,
+	    enum ocss_norm_via);
 
 #endif

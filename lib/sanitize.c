@@ -656,14 +656,6 @@ int
 ocss_sanitize_finding_json(const struct ocss_sanitize_finding *f,
     struct ocss_buf *b)
 {
-	if (ocss_buf_puts(b, "\"rule\":\"") == -1 ||
-	    ocss_buf_json_str(b, f->rule_id, strlen(f->rule_id)) == -1 ||
-	    ocss_buf_printf(b, "\",\"action\":\"%s\",\"severity\":\"%s\","
-	    "\"field\":\"", ocss_rule_action_name(f->action),
-	    ocss_rule_severity_name(f->severity)) == -1 ||
-	    ocss_buf_json_str(b, f->path, strlen(f->path)) == -1 ||
-	    ocss_buf_printf(b, "\",\"start\":%zu,\"end\":%zu,\"via\":\"%s\"",
-	    f->start, f->end, ocss_norm_via_name(f->via)) == -1)
-		return -1;
-	return 0;
+	return ocss_rules_finding_json(b, f->rule_id, f->action, f->severity,
+	    f->path, f->start, f->end, f->via);
 }

@@ -47,6 +47,8 @@ main(int argc, char *argv[])
 		    "skills" },
 		{ "pins", ocss_cmd_pins,
 		    "pin skill files by SHA-256 and verify them" },
+		{ "telegram", ocss_cmd_telegram,
+		    "register or inspect the Telegram webhook" },
 		{ "eval-rules", ocss_cmd_eval_rules,
 		    "measure detection rules on a labelled corpus" },
 		{ NULL, NULL, NULL }

@@ -24,7 +24,8 @@ void		ocss_test_add(CU_pSuite, const char *name, CU_TestFunc);
 	X(sanitize) \
 	X(rscan) \
 	X(quarantine) \
-	X(pins)
+	X(pins) \
+	X(webhook)
 
 #define OCSS_DECLARE(n) void suite_##n(void);
 OCSS_SUITES(OCSS_DECLARE)

@@ -1,0 +1,3 @@
+#ifndef OCSS_RELAY_H
+#define OCSS_RELAY_H
+#endif

@@ -1,0 +1,2 @@
+/* Telegram and WhatsApp payloads and signatures: see webhook.h. */
+#include "webhook.h"

@@ -181,7 +181,8 @@ worker(int fd, const struct ocss_config *cfg, int nthreads)
 	sigprocmask(SIG_SETMASK, &none, NULL);
 
 	wa.fd = fd;
-	if ((wa.gw = ocss_gateway_new(cfg, &err)) == NULL) {
+	if ((wa.gw = ocss_gateway_new(cfg, &err)) == NULL ||
+	    ocss_gateway_start(wa.gw, &err) == -1) {
 		fprintf(stderr, "%s[%ld]: %s\n", progname, (long)getpid(),
 		    err.msg);
 		_exit(1);
@@ -516,8 +517,10 @@ main(int argc, char *argv[])
 		sigaction(SIGTERM, &sa, NULL);
 		sigaction(SIGINT, &sa, NULL);
 		signal(SIGPIPE, SIG_IGN);
-		if ((wa.gw = ocss_gateway_new(&cfg, &err)) == NULL) {
+		if ((wa.gw = ocss_gateway_new(&cfg, &err)) == NULL ||
+		    ocss_gateway_start(wa.gw, &err) == -1) {
 			fprintf(stderr, "%s: %s\n", progname, err.msg);
+			ocss_gateway_free(wa.gw);
 			rc = 1;
 			goto out;
 		}

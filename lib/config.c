@@ -248,6 +248,104 @@ dup_or_default(char **dst, const char *v, const char *def)
 	return 0;
 }
 
+/* A secret or identifier: NULL when unset or empty. */
+static int
+opt_string(const struct src *s, const char *key, char **out)
+{
+	const char	*v;
+	char		 w[512];
+
+	*out = NULL;
+	if ((v = get(s, key, w, sizeof(w))) == NULL || *v == '\0')
+		return 0;
+	return (*out = strdup(v)) == NULL ? -1 : 0;
+}
+
+/* An http(s) base URL without trailing '/'. */
+static int
+base_url(const struct src *s, const char *key, const char *def, char **out,
+    struct ocss_err *err)
+{
+	const char	*v;
+	char		 w[512];
+	size_t		 n;
+
+	v = get(s, key, w, sizeof(w));
+	if ((*out = strdup(v && *v ? v : def)) == NULL) {
+		ocss_err_set(err, "out of memory");
+		return -1;
+	}
+	if (strncmp(*out, "http://", 7) != 0 &&
+	    strncmp(*out, "https://", 8) != 0) {
+		ocss_err_set(err, "%s (%s) is '%s': use an http:// or https:// "
+		    "base URL such as %s", key, w, *out, def);
+		return -1;
+	}
+	n = strlen(*out);
+	while (n > 0 && (*out)[n - 1] == '/')
+		(*out)[--n] = '\0';
+	return 0;
+}
+
+static int
+webhook_settings(struct ocss_config *c, const struct src *s,
+    struct ocss_err *err)
+{
+	const char	*v;
+	char		 w[512];
+
+	if (opt_string(s, "TELEGRAM_BOT_TOKEN", &c->tg_bot_token) ||
+	    opt_string(s, "TELEGRAM_WEBHOOK_SECRET", &c->tg_webhook_secret) ||
+	    opt_string(s, "WHATSAPP_APP_SECRET", &c->wa_app_secret) ||
+	    opt_string(s, "WHATSAPP_VERIFY_TOKEN", &c->wa_verify_token) ||
+	    opt_string(s, "WHATSAPP_ACCESS_TOKEN", &c->wa_access_token) ||
+	    opt_string(s, "WHATSAPP_PHONE_NUMBER_ID", &c->wa_phone_id) ||
+	    opt_string(s, "OCSS_TRUSTED_PROXIES", &c->trusted_proxies)) {
+		ocss_err_set(err, "out of memory");
+		return -1;
+	}
+	/* Telegram allows 1-256 characters of A-Z a-z 0-9 _ - here. */
+	if (c->tg_webhook_secret != NULL) {
+		size_t n = strlen(c->tg_webhook_secret), i;
+
+		for (i = 0; i < n; i++)
+			if (!isalnum((unsigned char)c->tg_webhook_secret[i]) &&
+			    c->tg_webhook_secret[i] != '_' &&
+			    c->tg_webhook_secret[i] != '-')
+				break;
+		if (n < 16 || n > 256 || i < n) {
+			ocss_err_set(err, "TELEGRAM_WEBHOOK_SECRET must be 16 to "
+			    "256 characters of A-Z, a-z, 0-9, '_' and '-' (the "
+			    "Bot API's rule for secret_token)");
+			return -1;
+		}
+	}
+	if (base_url(s, "TELEGRAM_API_BASE", "https://api.telegram.org",
+	    &c->tg_api_base, err) == -1 ||
+	    base_url(s, "WHATSAPP_API_BASE", "https://graph.facebook.com/v21.0",
+	    &c->wa_api_base, err) == -1)
+		return -1;
+	c->wh_rate_limit = 60;
+	if ((v = get(s, "WEBHOOK_RATE_LIMIT", w, sizeof(w))) != NULL &&
+	    parse_long(v, 0, 1000000, &c->wh_rate_limit) == -1) {
+		ocss_err_set(err, "WEBHOOK_RATE_LIMIT (%s) is '%s': use requests "
+		    "per minute per client address, 0 (off) to 1000000", w, v);
+		return -1;
+	}
+	if (time_setting(s, "WHATSAPP_REPLAY_WINDOW_SECONDS", 300,
+	    &c->wa_replay_window, err) == -1)
+		return -1;
+	c->wh_max_body = 10 * 1024 * 1024;
+	if ((v = get(s, "WEBHOOK_MAX_BODY", w, sizeof(w))) != NULL &&
+	    (ocss_config_parse_size(v, &c->wh_max_body) == -1 ||
+	    c->wh_max_body == 0)) {
+		ocss_err_set(err, "WEBHOOK_MAX_BODY (%s) is '%s': use a byte "
+		    "count with an optional k/M/G suffix, e.g. 10M", w, v);
+		return -1;
+	}
+	return 0;
+}
+
 int
 ocss_config_load(struct ocss_config *c, const char *env_file,
     struct ocss_err *err)
@@ -441,6 +539,8 @@ ocss_config_load(struct ocss_config *c, const char *env_file,
 		    "use true or false", w, v);
 		goto fail;
 	}
+	if (webhook_settings(c, &s, err) == -1)
+		goto fail;
 	free_src(&s);
 	return 0;
 oom:
@@ -468,6 +568,15 @@ ocss_config_free(struct ocss_config *c)
 	free_secret(c->upstream_token);
 	free_secret(c->gov_secret);
 	free_secret(c->operator_token);
+	free_secret(c->tg_bot_token);
+	free_secret(c->tg_webhook_secret);
+	free_secret(c->wa_app_secret);
+	free_secret(c->wa_verify_token);
+	free_secret(c->wa_access_token);
+	free(c->wa_phone_id);
+	free(c->tg_api_base);
+	free(c->wa_api_base);
+	free(c->trusted_proxies);
 	free(c->upstream_url);
 	free(c->conf_dir);
 	free(c->state_dir);

@@ -40,6 +40,20 @@ struct ocss_config {
 	long		 gov_token_ttl;	/* GOVERNANCE_TOKEN_TTL s */
 	long		 gov_session_ttl; /* GOVERNANCE_SESSION_TTL s */
 	int		 gov_self_approval; /* GOVERNANCE_ALLOW_SELF_APPROVAL */
+	/* Webhook relay: a platform is on when its secret is set. */
+	char		*tg_bot_token;	/* TELEGRAM_BOT_TOKEN */
+	char		*tg_webhook_secret; /* TELEGRAM_WEBHOOK_SECRET, else
+					 * hex SHA-256 of the bot token */
+	char		*tg_api_base;	/* TELEGRAM_API_BASE, no trailing '/' */
+	char		*wa_app_secret;	/* WHATSAPP_APP_SECRET */
+	char		*wa_verify_token; /* WHATSAPP_VERIFY_TOKEN */
+	char		*wa_access_token; /* WHATSAPP_ACCESS_TOKEN */
+	char		*wa_phone_id;	/* WHATSAPP_PHONE_NUMBER_ID */
+	char		*wa_api_base;	/* WHATSAPP_API_BASE, no trailing '/' */
+	long		 wh_rate_limit;	/* WEBHOOK_RATE_LIMIT per minute, 0 off */
+	long		 wa_replay_window; /* WHATSAPP_REPLAY_WINDOW_SECONDS */
+	size_t		 wh_max_body;	/* WEBHOOK_MAX_BODY bytes */
+	char		*trusted_proxies; /* OCSS_TRUSTED_PROXIES, or NULL */
 };
 
 /*

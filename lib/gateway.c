@@ -9,8 +9,10 @@
 #include "auth.h"
 #include "buf.h"
 #include "gateway.h"
+#include "gateway_int.h"
 #include "governance.h"
 #include "path.h"
+#include "relay.h"
 #include "rscan.h"
 #include "rules.h"
 #include "sanitize.h"
@@ -21,31 +23,6 @@
 #define GOV_REST_MAX_BODY	65536
 #define CLEANUP_EVERY_MS	60000
 #define RESPONSE_HOLD_MAX	(16 * 1024 * 1024)
-
-struct ocss_gateway {
-	const struct ocss_config *cfg;
-	struct ocss_auth	*auth;
-	struct ocss_auth	*opauth; /* /governance, if its own token */
-	struct ocss_audit	*audit;
-	struct ocss_gov		*gov;	/* NULL: GOVERNANCE_ENABLED=false */
-	struct ocss_rules	*prompt; /* NULL: sanitizer off */
-	struct ocss_rules	*indirect; /* NULL: response scan off */
-};
-
-struct ocss_gw_thread {
-	struct ocss_gateway	*gw;
-	struct ocss_upstream	*up;
-	struct ocss_store	*store;
-	int64_t			 last_cleanup;
-	struct ocss_buf		 canon;	/* decoded canonical path */
-	struct ocss_buf		 target; /* encoded path + query for upstream */
-	struct ocss_buf		 body;	/* buffered request body */
-	struct ocss_buf		 extra;	/* extra audit members */
-	struct ocss_buf		 out;	/* JSON answers built here */
-	struct ocss_rules_scratch *psc;	/* prompt rules scratch */
-	struct ocss_rules_scratch *isc;	/* indirect rules scratch */
-	struct ocss_sanitize_report srep;
-};
 
 /* The response scanner's state for one proxied answer. */
 struct rfilter {
@@ -88,7 +65,11 @@ ocss_gateway_new(const struct ocss_config *cfg, struct ocss_err *err)
 	g->cfg = cfg;
 	if ((g->auth = ocss_auth_new(cfg->token, err)) == NULL)
 		goto fail;
-	if (ocss_auth_add_path(g->auth, "/health", OCSS_AUTH_PUBLIC) == -1) {
+	if (ocss_auth_add_path(g->auth, "/health", OCSS_AUTH_PUBLIC) == -1 ||
+	    ocss_auth_add_path(g->auth, OCSS_RELAY_TELEGRAM_PATH,
+	    OCSS_AUTH_EXEMPT) == -1 ||
+	    ocss_auth_add_path(g->auth, OCSS_RELAY_WHATSAPP_PATH,
+	    OCSS_AUTH_EXEMPT) == -1) {
 		ocss_err_set(err, "out of memory");
 		goto fail;
 	}
@@ -108,6 +89,8 @@ ocss_gateway_new(const struct ocss_config *cfg, struct ocss_err *err)
 		goto fail;
 	if (cfg->rscan_enabled && (g->indirect = load_rules(cfg,
 	    "indirect-injection-rules.json", err)) == NULL)
+		goto fail;
+	if ((g->relay = ocss_relay_new(g, err)) == NULL)
 		goto fail;
 	if (cfg->gov_enabled) {
 		if ((g->gov = ocss_gov_load(cfg, err)) == NULL)
@@ -133,11 +116,19 @@ fail:
 	return NULL;
 }
 
+int
+ocss_gateway_start(struct ocss_gateway *g, struct ocss_err *err)
+{
+	return ocss_relay_start(g->relay, err);
+}
+
 void
 ocss_gateway_free(struct ocss_gateway *g)
 {
 	if (g == NULL)
 		return;
+	/* First: its sender thread uses the rest. */
+	ocss_relay_free(g->relay);
 	ocss_auth_free(g->auth);
 	ocss_auth_free(g->opauth);
 	ocss_audit_close(g->audit);
@@ -196,8 +187,8 @@ ocss_gateway_thread_free(struct ocss_gw_thread *t)
  * written and the gateway is configured to fail closed: the caller must
  * then refuse the request.
  */
-static int
-audit(struct ocss_gw_thread *t, const struct ocss_request *r,
+int
+ocss_gw_audit(struct ocss_gw_thread *t, const struct ocss_request *r,
     const char *event, const char *decision, const char *reason, int status,
     const char *extra)
 {
@@ -221,13 +212,12 @@ audit(struct ocss_gw_thread *t, const struct ocss_request *r,
 	return t->gw->cfg->audit_fail_closed ? -1 : 0;
 }
 
-/* Refuse: audit line, then JSON error. */
-static void
-deny(struct ocss_gw_thread *t, struct ocss_request *r, struct ocss_writer *w,
+void
+ocss_gw_deny(struct ocss_gw_thread *t, struct ocss_request *r, struct ocss_writer *w,
     const char *event, int status, const char *code, const char *msg,
     const struct ocss_header *extra, size_t nextra)
 {
-	(void)audit(t, r, event, "deny", code, status, NULL);
+	(void)ocss_gw_audit(t, r, event, "deny", code, status, NULL);
 	(void)ocss_respond_error(w, r, status, code, msg, extra, nextra);
 }
 
@@ -252,10 +242,8 @@ health(struct ocss_gw_thread *t, struct ocss_request *r,
 	ocss_buf_free(&b);
 }
 
-/* Read the whole body (at most max bytes) into t->body.  0, or the HTTP
- * status to refuse with. */
-static int
-read_body(struct ocss_gw_thread *t, struct ocss_request *r, size_t max)
+int
+ocss_gw_read_body(struct ocss_gw_thread *t, struct ocss_request *r, size_t max)
 {
 	ssize_t	 n;
 
@@ -317,8 +305,8 @@ parse_json(struct ocss_gw_thread *t)
 	return o;
 }
 
-static void
-maybe_cleanup(struct ocss_gw_thread *t, int64_t now)
+void
+ocss_gw_maybe_cleanup(struct ocss_gw_thread *t, int64_t now)
 {
 	struct ocss_err	 err;
 
@@ -338,29 +326,29 @@ governance_rest(struct ocss_gw_thread *t, struct ocss_request *r,
 	int		 st;
 
 	if (t->gw->gov == NULL) {
-		deny(t, r, w, "governance", 404, "governance_disabled",
+		ocss_gw_deny(t, r, w, "governance", 404, "governance_disabled",
 		    "governance is off (GOVERNANCE_ENABLED=false)", NULL, 0);
 		return;
 	}
 	ocss_buf_reset(&t->body);
-	if (may_have_body(r) && (st = read_body(t, r, GOV_REST_MAX_BODY))) {
-		deny(t, r, w, "governance", st, st == 413 ? "body_too_large" :
+	if (may_have_body(r) && (st = ocss_gw_read_body(t, r, GOV_REST_MAX_BODY))) {
+		ocss_gw_deny(t, r, w, "governance", st, st == 413 ? "body_too_large" :
 		    "bad_body", st == 413 ? "governance requests are small" :
 		    "request body truncated or unreadable", NULL, 0);
 		return;
 	}
-	maybe_cleanup(t, now);
+	ocss_gw_maybe_cleanup(t, now);
 	ocss_buf_reset(&t->out);
 	ocss_buf_reset(&t->extra);
 	st = ocss_gov_rest(t->gw->gov, t->store, r->method, sub, r->query,
 	    t->body.data, t->body.len, now, &t->out, &reason, &t->extra);
 	if (st == 500 || t->out.len == 0) {
-		deny(t, r, w, "governance", 500, "internal", "internal error",
+		ocss_gw_deny(t, r, w, "governance", 500, "internal", "internal error",
 		    NULL, 0);
 		return;
 	}
 	/* Operator decisions are audited before they are answered. */
-	if (reason != NULL && audit(t, r, "governance_decision",
+	if (reason != NULL && ocss_gw_audit(t, r, "governance_decision",
 	    st == 200 ? "allow" : "deny", reason, st, t->extra.len ?
 	    t->extra.data : NULL) == -1) {
 		(void)ocss_respond_error(w, r, 503, "audit_unavailable",
@@ -383,7 +371,7 @@ audit_findings(struct ocss_gw_thread *t, struct ocss_request *r,
 		ocss_buf_reset(&t->extra);
 		if (ocss_sanitize_finding_json(&rep->findings[i], &t->extra))
 			ocss_buf_reset(&t->extra);
-		if (audit(t, r, "sanitizer", decision, rep->findings[i].rule_id,
+		if (ocss_gw_audit(t, r, "sanitizer", decision, rep->findings[i].rule_id,
 		    status, t->extra.len ? t->extra.data : NULL) == -1)
 			return -1;
 	}
@@ -421,7 +409,7 @@ sanitize(struct ocss_gw_thread *t, struct ocss_request *r,
 		if (t->srep.nfindings)
 			(void)audit_findings(t, r, "reject", status);
 		else
-			(void)audit(t, r, "sanitizer", "deny", t->srep.reason,
+			(void)ocss_gw_audit(t, r, "sanitizer", "deny", t->srep.reason,
 			    status, NULL);
 		ocss_buf_reset(&t->out);
 		if (ocss_sanitize_error_json(&t->srep, &t->out) == -1) {
@@ -447,7 +435,7 @@ rf_audit_new(struct rfilter *f, const struct ocss_rscan_report *rep,
 		ocss_buf_reset(&f->t->extra);
 		if (ocss_rscan_finding_json(&rep->v[i], &f->t->extra) == -1)
 			ocss_buf_reset(&f->t->extra);
-		(void)audit(f->t, f->r, "response_scan", decision,
+		(void)ocss_gw_audit(f->t, f->r, "response_scan", decision,
 		    rep->v[i].rule_id, 0, f->t->extra.len ?
 		    f->t->extra.data : NULL);
 	}
@@ -494,12 +482,12 @@ rf_data(void *arg, const char *p, size_t len, struct ocss_writer *w)
 	if (f->scan == NULL && (f->scan = ocss_rscan_new(f->t->gw->indirect,
 	    f->t->isc, OCSS_RSCAN_TEXT, 0)) == NULL) {
 		f->skip = 1;
-		(void)audit(f->t, f->r, "response_scan", "error",
+		(void)ocss_gw_audit(f->t, f->r, "response_scan", "error",
 		    "out of memory: not scanned", 0, NULL);
 		return 0;
 	}
 	if ((n = ocss_rscan_feed(f->scan, p, len, &err)) == -1) {
-		(void)audit(f->t, f->r, "response_scan", "error", err.msg, 0,
+		(void)ocss_gw_audit(f->t, f->r, "response_scan", "error", err.msg, 0,
 		    NULL);
 		return 0;
 	}
@@ -536,7 +524,7 @@ rf_held(void *arg, const char *body, size_t len, struct ocss_header *extra,
 	if (ocss_rscan_buffer(f->t->gw->indirect, f->t->isc, body, len, &rep,
 	    &err) == -1) {
 		/* Could not be scanned: say so rather than pass it as clean. */
-		(void)audit(f->t, f->r, "response_scan", "error", err.msg, 0,
+		(void)ocss_gw_audit(f->t, f->r, "response_scan", "error", err.msg, 0,
 		    NULL);
 		extra[0].name = "X-Prompt-Guard";
 		extra[0].value = "error; not scanned";
@@ -581,10 +569,10 @@ govern(struct ocss_gw_thread *t, struct ocss_request *r,
 		who = ocss_request_header(r, "X-Governance-Requester");
 	in.requester = who && *who ? who : r->peer;
 	in.now_ms = ocss_store_now_ms();
-	maybe_cleanup(t, in.now_ms);
+	ocss_gw_maybe_cleanup(t, in.now_ms);
 	if (ocss_gov_evaluate(t->gw->gov, t->store, &in, res, &err) == -1) {
 		fprintf(stderr, "ocss: %s\n", err.msg);
-		deny(t, r, w, "governance", 503, "governance_unavailable",
+		ocss_gw_deny(t, r, w, "governance", 503, "governance_unavailable",
 		    "governance state cannot be read; refusing (fail closed)",
 		    NULL, 0);
 		return 0;
@@ -593,7 +581,7 @@ govern(struct ocss_gw_thread *t, struct ocss_request *r,
 	case OCSS_GOV_NONE:
 		return 1;
 	case OCSS_GOV_ALLOW:
-		if (audit(t, r, "governance", "allow", res->reason, 0,
+		if (ocss_gw_audit(t, r, "governance", "allow", res->reason, 0,
 		    res->audit.len ? res->audit.data : NULL) == -1) {
 			(void)ocss_respond_error(w, r, 503, "audit_unavailable",
 			    "the audit log cannot be written", NULL, 0);
@@ -606,7 +594,7 @@ govern(struct ocss_gw_thread *t, struct ocss_request *r,
 		*nadd = 2;
 		return 1;
 	case OCSS_GOV_APPROVAL:
-		if (audit(t, r, "governance", "require_approval", res->reason,
+		if (ocss_gw_audit(t, r, "governance", "require_approval", res->reason,
 		    202, res->audit.data) == -1) {
 			(void)ocss_respond_error(w, r, 503, "audit_unavailable",
 			    "the audit log cannot be written", NULL, 0);
@@ -616,7 +604,7 @@ govern(struct ocss_gw_thread *t, struct ocss_request *r,
 		    res->body.data, res->body.len);
 		return 0;
 	default:
-		(void)audit(t, r, "governance", "deny", res->reason, 403,
+		(void)ocss_gw_audit(t, r, "governance", "deny", res->reason, 403,
 		    res->audit.len ? res->audit.data : NULL);
 		(void)ocss_respond(w, r, 403, "application/json",
 		    res->body.data, res->body.len);
@@ -645,7 +633,7 @@ proxy(struct ocss_gw_thread *t, struct ocss_request *r, struct ocss_writer *w)
 	f.req = r;
 	if (r->content_length >= 0 &&
 	    (unsigned long long)r->content_length > cfg->max_body) {
-		deny(t, r, w, "request", 413, "body_too_large",
+		ocss_gw_deny(t, r, w, "request", 413, "body_too_large",
 		    "request body exceeds OCSS_MAX_BODY", NULL, 0);
 		return;
 	}
@@ -654,8 +642,8 @@ proxy(struct ocss_gw_thread *t, struct ocss_request *r, struct ocss_writer *w)
 	 * through as it arrives. */
 	if (may_have_body(r) && (is_json(r) ||
 	    strncmp(t->canon.data, "/v1/", 4) == 0)) {
-		if ((st = read_body(t, r, cfg->max_body)) != 0) {
-			deny(t, r, w, "request", st, st == 413 ?
+		if ((st = ocss_gw_read_body(t, r, cfg->max_body)) != 0) {
+			ocss_gw_deny(t, r, w, "request", st, st == 413 ?
 			    "body_too_large" : st == 400 ? "bad_body" :
 			    "internal", st == 413 ?
 			    "request body exceeds OCSS_MAX_BODY" : st == 400 ?
@@ -669,7 +657,7 @@ proxy(struct ocss_gw_thread *t, struct ocss_request *r, struct ocss_writer *w)
 		/* Declared JSON must be JSON: a lenient upstream parser must
 		 * not see tool calls the inspection could not. */
 		if (json == NULL && is_json(r) && t->body.len) {
-			deny(t, r, w, "request", 400, "bad_json", "the body is "
+			ocss_gw_deny(t, r, w, "request", 400, "bad_json", "the body is "
 			    "not valid JSON (or nested deeper than 64)",
 			    NULL, 0);
 			return;
@@ -697,13 +685,13 @@ proxy(struct ocss_gw_thread *t, struct ocss_request *r, struct ocss_writer *w)
 	if (ocss_path_encode(t->canon.data, t->canon.len, &t->target) == -1 ||
 	    (*r->query && (ocss_buf_putc(&t->target, '?') == -1 ||
 	    ocss_buf_puts(&t->target, r->query) == -1))) {
-		deny(t, r, w, "request", 500, "internal", "out of memory",
+		ocss_gw_deny(t, r, w, "request", 500, "internal", "out of memory",
 		    NULL, 0);
 		goto done;
 	}
 	f.target = t->target.data;
 
-	if (audit(t, r, "proxy", "allow", "authenticated", 0, NULL) == -1) {
+	if (ocss_gw_audit(t, r, "proxy", "allow", "authenticated", 0, NULL) == -1) {
 		(void)ocss_respond_error(w, r, 503, "audit_unavailable",
 		    "the audit log cannot be written", NULL, 0);
 		goto done;
@@ -715,7 +703,7 @@ proxy(struct ocss_gw_thread *t, struct ocss_request *r, struct ocss_writer *w)
 		goto done;
 	}
 	if (res.outcome == OCSS_FWD_CUT) {
-		(void)audit(t, r, "response_scan", "cut", "stream cut by an "
+		(void)ocss_gw_audit(t, r, "response_scan", "cut", "stream cut by an "
 		    "indirect-injection rule", res.status, NULL);
 		goto done;
 	}
@@ -757,7 +745,7 @@ proxy(struct ocss_gw_thread *t, struct ocss_request *r, struct ocss_writer *w)
 	    "\"bytes_down\":%lld,\"head_sent\":%s", res.status,
 	    res.bytes_down, res.head_sent ? "true" : "false") == -1)
 		ocss_buf_reset(&t->extra);
-	(void)audit(t, r, "upstream_error", "error", code,
+	(void)ocss_gw_audit(t, r, "upstream_error", "error", code,
 	    res.head_sent ? res.status : status, t->extra.data);
 	if (!res.head_sent && status != 0)
 		(void)ocss_respond_error(w, r, status, code, msg, NULL, 0);
@@ -783,14 +771,14 @@ ocss_gateway_handle(struct ocss_gw_thread *t, struct ocss_request *r,
 	ocss_request_set_id(r);
 	ocss_buf_reset(&t->canon);
 	if (r->too_many_headers) {
-		deny(t, r, w, "request", 431, "too_many_headers",
+		ocss_gw_deny(t, r, w, "request", 431, "too_many_headers",
 		    "too many request headers", NULL, 0);
 		return;
 	}
 	plen = strcspn(r->uri, "?");
 	if (ocss_path_canon(r->uri, plen, &t->canon, &err) == -1) {
 		ocss_buf_reset(&t->canon);
-		deny(t, r, w, "request", 400, "bad_path", err.msg, NULL, 0);
+		ocss_gw_deny(t, r, w, "request", 400, "bad_path", err.msg, NULL, 0);
 		return;
 	}
 	switch (ocss_auth_classify(t->gw->auth, t->canon.data)) {
@@ -808,9 +796,8 @@ ocss_gateway_handle(struct ocss_gw_thread *t, struct ocss_request *r,
 		health(t, r, w);
 		return;
 	case OCSS_AUTH_EXEMPT:
-		/* Webhook handlers are registered by their module. */
-		deny(t, r, w, "request", 404, "not_found", "no such webhook",
-		    NULL, 0);
+		/* Webhooks carry their own signatures. */
+		ocss_relay_handle(t, r, w);
 		return;
 	case OCSS_AUTH_PROTECTED:
 		break;
@@ -822,11 +809,11 @@ ocss_gateway_handle(struct ocss_gw_thread *t, struct ocss_request *r,
 	switch (ocss_auth_check(gov_path && t->gw->opauth ? t->gw->opauth :
 	    t->gw->auth, ocss_request_header(r, "Authorization"))) {
 	case OCSS_AUTH_MISSING:
-		deny(t, r, w, "auth", 401, "unauthorized",
+		ocss_gw_deny(t, r, w, "auth", 401, "unauthorized",
 		    "missing Bearer token", &www_auth, 1);
 		return;
 	case OCSS_AUTH_BAD:
-		deny(t, r, w, "auth", 403, "forbidden", "invalid token",
+		ocss_gw_deny(t, r, w, "auth", 403, "forbidden", "invalid token",
 		    NULL, 0);
 		return;
 	case OCSS_AUTH_OK:

@@ -19,6 +19,10 @@ struct ocss_gw_thread;
 /* Opens the audit log, compiles rules; -1 with err naming what is wrong. */
 struct ocss_gateway	*ocss_gateway_new(const struct ocss_config *,
 			    struct ocss_err *);
+/* Start background work (the webhook relay's sender thread): once per
+ * worker process, after fork().  0, or -1 with err. */
+int			 ocss_gateway_start(struct ocss_gateway *,
+			    struct ocss_err *);
 void			 ocss_gateway_free(struct ocss_gateway *);
 struct ocss_gw_thread	*ocss_gateway_thread_new(struct ocss_gateway *,
 			    struct ocss_err *);

@@ -74,6 +74,17 @@ static const char *migrations[] = {
 	"  override_at INTEGER NOT NULL DEFAULT 0,"
 	"  override_findings_json TEXT);"
 	"CREATE INDEX quarantine_status ON quarantine (status, name);",
+	/* 3 -> 4: the webhook relay's outbox. */
+	"CREATE TABLE relay_jobs ("
+	"  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  kind TEXT NOT NULL CHECK (kind IN ('chat', 'reply')),"
+	"  platform TEXT NOT NULL CHECK (platform IN ('telegram', 'whatsapp')),"
+	"  chat TEXT NOT NULL, phone_id TEXT NOT NULL DEFAULT '',"
+	"  request_id TEXT NOT NULL DEFAULT '', peer TEXT NOT NULL DEFAULT '',"
+	"  payload TEXT NOT NULL, parts_sent INTEGER NOT NULL DEFAULT 0,"
+	"  attempts INTEGER NOT NULL DEFAULT 0, next_at INTEGER NOT NULL,"
+	"  lease_until INTEGER NOT NULL DEFAULT 0, created INTEGER NOT NULL);"
+	"CREATE INDEX relay_jobs_due ON relay_jobs (next_at);",
 };
 
 int64_t
@@ -309,8 +320,9 @@ ocss_store_cleanup(struct ocss_store *s, int64_t now, struct ocss_err *err)
 	long		 n = 0;
 	static const char *sql[] = {
 		"DELETE FROM seen WHERE expires <= ?1",
-		/* Hits older than a day can matter to no sane window. */
-		"DELETE FROM rate_hits WHERE ts <= ?1 - 86400000",
+		/* Windows are a minute: an hour is plenty, and keeps the
+		 * table small when many addresses send one request each. */
+		"DELETE FROM rate_hits WHERE ts <= ?1 - 3600000",
 		"UPDATE gov_approvals SET status = 'expired' "
 		"WHERE status = 'pending' AND expires <= ?1",
 		"DELETE FROM gov_session_actions WHERE session IN "
@@ -902,4 +914,158 @@ ocss_store_quarantine_is_blocked(struct ocss_store *s, const char *name,
 	if (rc == SQLITE_DONE)
 		return 0;
 	return fail(s, err, "read quarantine");
+}
+
+/* ---- the relay's outbox ---- */
+
+void
+ocss_store_job_free(struct ocss_job_rec *j)
+{
+	free(j->kind);
+	free(j->platform);
+	free(j->chat);
+	free(j->phone_id);
+	free(j->request_id);
+	free(j->peer);
+	free(j->payload);
+	memset(j, 0, sizeof(*j));
+}
+
+int
+ocss_store_job_put(struct ocss_store *s, const struct ocss_job_rec *j,
+    int64_t *id, struct ocss_err *err)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	if (sqlite3_prepare_v2(s->db, "INSERT INTO relay_jobs (kind, platform,"
+	    " chat, phone_id, request_id, peer, payload, parts_sent, attempts,"
+	    " next_at, created) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9,"
+	    " ?10, ?11)", -1, &st, NULL))
+		return fail(s, err, "queue a relay job");
+	sqlite3_bind_text(st, 1, j->kind, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, j->platform, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, j->chat, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, j->phone_id ? j->phone_id : "", -1,
+	    SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, j->request_id ? j->request_id : "", -1,
+	    SQLITE_STATIC);
+	sqlite3_bind_text(st, 6, j->peer ? j->peer : "", -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 7, j->payload, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 8, j->parts_sent);
+	sqlite3_bind_int(st, 9, j->attempts);
+	sqlite3_bind_int64(st, 10, j->next_at);
+	sqlite3_bind_int64(st, 11, j->created);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return fail(s, err, "queue a relay job");
+	if (id != NULL)
+		*id = sqlite3_last_insert_rowid(s->db);
+	return 0;
+}
+
+int
+ocss_store_job_claim(struct ocss_store *s, int64_t now, int64_t lease_ms,
+    struct ocss_job_rec *j, struct ocss_err *err)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	memset(j, 0, sizeof(*j));
+	/* One statement picks and leases the oldest due job: two workers
+	 * never hold the same one.  A worker that dies lets its lease run
+	 * out and another takes the job over. */
+	if (sqlite3_prepare_v2(s->db, "UPDATE relay_jobs SET lease_until = ?2"
+	    " WHERE id = (SELECT id FROM relay_jobs WHERE next_at <= ?1 AND"
+	    " lease_until <= ?1 ORDER BY next_at, id LIMIT 1) RETURNING id,"
+	    " kind, platform, chat, phone_id, request_id, peer, payload,"
+	    " parts_sent, attempts, next_at, created", -1, &st, NULL))
+		return fail(s, err, "claim a relay job");
+	sqlite3_bind_int64(st, 1, now);
+	sqlite3_bind_int64(st, 2, now + lease_ms);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE) {
+		sqlite3_finalize(st);
+		return 1;
+	}
+	if (rc != SQLITE_ROW) {
+		sqlite3_finalize(st);
+		return fail(s, err, "claim a relay job");
+	}
+	j->id = sqlite3_column_int64(st, 0);
+	j->kind = col_dup(st, 1);
+	j->platform = col_dup(st, 2);
+	j->chat = col_dup(st, 3);
+	j->phone_id = col_dup(st, 4);
+	j->request_id = col_dup(st, 5);
+	j->peer = col_dup(st, 6);
+	j->payload = col_dup(st, 7);
+	j->parts_sent = sqlite3_column_int(st, 8);
+	j->attempts = sqlite3_column_int(st, 9);
+	j->next_at = sqlite3_column_int64(st, 10);
+	j->created = sqlite3_column_int64(st, 11);
+	/* Step to the end so the UPDATE is complete before finalize. */
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		;
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE || !j->kind || !j->platform || !j->chat ||
+	    !j->phone_id || !j->request_id || !j->peer || !j->payload) {
+		ocss_store_job_free(j);
+		return rc != SQLITE_DONE ? fail(s, err, "claim a relay job") :
+		    (ocss_err_set(err, "out of memory"), -1);
+	}
+	return 0;
+}
+
+int
+ocss_store_job_update(struct ocss_store *s, const struct ocss_job_rec *j,
+    struct ocss_err *err)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	if (sqlite3_prepare_v2(s->db, "UPDATE relay_jobs SET kind = ?2,"
+	    " payload = ?3, parts_sent = ?4, attempts = ?5, next_at = ?6,"
+	    " lease_until = 0 WHERE id = ?1", -1, &st, NULL))
+		return fail(s, err, "update a relay job");
+	sqlite3_bind_int64(st, 1, j->id);
+	sqlite3_bind_text(st, 2, j->kind, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, j->payload, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 4, j->parts_sent);
+	sqlite3_bind_int(st, 5, j->attempts);
+	sqlite3_bind_int64(st, 6, j->next_at);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : fail(s, err, "update a relay job");
+}
+
+int
+ocss_store_job_done(struct ocss_store *s, int64_t id, struct ocss_err *err)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	if (sqlite3_prepare_v2(s->db, "DELETE FROM relay_jobs WHERE id = ?1",
+	    -1, &st, NULL))
+		return fail(s, err, "finish a relay job");
+	sqlite3_bind_int64(st, 1, id);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : fail(s, err, "finish a relay job");
+}
+
+long
+ocss_store_job_count(struct ocss_store *s, struct ocss_err *err)
+{
+	sqlite3_stmt	*st;
+	long		 n = -1;
+
+	if (sqlite3_prepare_v2(s->db, "SELECT count(*) FROM relay_jobs", -1,
+	    &st, NULL))
+		return fail(s, err, "count relay jobs");
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n = (long)sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return n < 0 ? fail(s, err, "count relay jobs") : n;
 }

@@ -21,7 +21,7 @@
 
 struct ocss_store;
 
-#define OCSS_STORE_SCHEMA	3	/* PRAGMA user_version after migration */
+#define OCSS_STORE_SCHEMA	4	/* PRAGMA user_version after migration */
 
 /*
  * Open the store named by spec: a path to an SQLite file, "sqlite:PATH",
@@ -192,5 +192,41 @@ int	ocss_store_quarantine_invalidate(struct ocss_store *, const char *name,
 /* 1 when name is quarantined (blocked), 0 when not (or unknown), -1. */
 int	ocss_store_quarantine_is_blocked(struct ocss_store *, const char *name,
 	    struct ocss_err *);
+
+/*
+ * The webhook relay's outbox: work that must survive the request that
+ * queued it and the worker that runs it.  "chat" jobs carry the OpenAI
+ * request body for the upstream, "reply" jobs the text for the platform.
+ * Delivery is at least once: a worker that dies mid-job lets its lease
+ * run out and another worker runs the job again.
+ */
+struct ocss_job_rec {
+	int64_t	 id;
+	char	*kind;		/* "chat" or "reply" */
+	char	*platform;	/* "telegram" or "whatsapp" */
+	char	*chat;		/* where the reply goes */
+	char	*phone_id;	/* WhatsApp sender number id, "" otherwise */
+	char	*request_id;	/* of the webhook request, for the audit */
+	char	*peer;		/* client address of the webhook request */
+	char	*payload;
+	int	 parts_sent;	/* reply parts already delivered */
+	int	 attempts;
+	int64_t	 next_at;	/* not before */
+	int64_t	 created;
+};
+
+void	ocss_store_job_free(struct ocss_job_rec *);
+/* Queue a job (id ignored); *id set to the new id when id is not NULL. */
+int	ocss_store_job_put(struct ocss_store *, const struct ocss_job_rec *,
+	    int64_t *id, struct ocss_err *);
+/* Lease the oldest due job for lease_ms: 0 claimed (free the record),
+ * 1 none due, -1 error. */
+int	ocss_store_job_claim(struct ocss_store *, int64_t now_ms,
+	    int64_t lease_ms, struct ocss_job_rec *, struct ocss_err *);
+/* Store kind, payload, parts_sent, attempts and next_at; drop the lease. */
+int	ocss_store_job_update(struct ocss_store *, const struct ocss_job_rec *,
+	    struct ocss_err *);
+int	ocss_store_job_done(struct ocss_store *, int64_t id, struct ocss_err *);
+long	ocss_store_job_count(struct ocss_store *, struct ocss_err *);
 
 #endif

@@ -23,13 +23,15 @@
  * the bot token.  out must hold 65 bytes. */
 void	ocss_tg_default_secret(const char *bot_token, char out[65]);
 /* Constant time in the length of expected: 1 when got equals expected,
- * 0 otherwise (also when got is NULL). */
+ * 0 otherwise (also when got is NULL, and always when expected is NULL
+ * or empty: an unset secret must not admit an empty header). */
 int	ocss_wh_secret_equal(const char *expected, const char *got);
 /*
  * WhatsApp: header is X-Hub-Signature-256, "sha256=" and 64 hex digits of
  * HMAC-SHA256(app_secret, body); hex digits in either case.  Returns 1
- * when it matches, 0 when not, with *why "missing", "malformed" or
- * "mismatch".  The comparison is constant time.
+ * when it matches (*why NULL), 0 when not, with *why "missing",
+ * "malformed" or "mismatch" (why may be NULL).  An empty app_secret
+ * never matches.  The comparison is constant time.
  */
 int	ocss_wa_check_signature(const char *app_secret, const void *body,
 	    size_t len, const char *header, const char **why);
@@ -40,8 +42,9 @@ enum ocss_wh_kind {
 	OCSS_WH_TEXT,		/* a text message (text set) */
 	OCSS_WH_ATTACHMENT,	/* photo, document, voice...: attachment set,
 				 * text is the caption or NULL */
-	OCSS_WH_OTHER		/* nothing to relay (edits of channels,
-				 * reactions, member updates, statuses) */
+	OCSS_WH_OTHER		/* nothing to relay (callback queries,
+				 * reactions, member updates, service
+				 * messages) */
 };
 
 /* One incoming message.  Strings are NUL-terminated, owned by the
@@ -51,8 +54,10 @@ struct ocss_wh_msg {
 	char	*id;		/* Telegram: update_id; WhatsApp: message id */
 	char	*chat;		/* where to reply: Telegram chat.id,
 				 * WhatsApp the sender's wa_id ("from") */
-	char	*sender;	/* Telegram from.id; WhatsApp "from" */
-	char	*sender_name;	/* Telegram from.username or first_name;
+	char	*sender;	/* Telegram from.id (channel posts:
+				 * sender_chat.id); WhatsApp "from" */
+	char	*sender_name;	/* Telegram from.username or first_name
+				 * (sender_chat.username or title);
 				 * WhatsApp contacts[].profile.name */
 	char	*text;		/* UTF-8, valid */
 	char	*attachment;	/* "photo", "document", "voice", "audio",
@@ -82,9 +87,12 @@ int	ocss_tg_parse(const char *body, size_t len, struct ocss_wh_msg *m,
 /*
  * A WhatsApp Cloud API notification: object "whatsapp_business_account",
  * every entry[].changes[] with field "messages", every value.messages[]
- * (id, from and timestamp required).  Status notifications give no
- * messages (n == 0).  At most 256 messages are taken.  Returns 0, or -1
- * with err when the body is not such a notification.
+ * (id, from and timestamp required).  Button and list replies are text
+ * (the title chosen); media, location and contacts are attachments.
+ * Status notifications give no messages (n == 0).  At most 256 messages
+ * are taken, the rest ignored.  Returns 0, or -1 with err (and out
+ * empty) when the body is not such a notification or a text is not
+ * valid UTF-8.
  */
 int	ocss_wa_parse(const char *body, size_t len, struct ocss_wh_msgs *out,
 	    struct ocss_err *err);
@@ -92,8 +100,10 @@ int	ocss_wa_parse(const char *body, size_t len, struct ocss_wh_msgs *out,
 /* ---- replies ---- */
 
 /* sendMessage body: {"chat_id":<chat>,"text":"..."}; chat is written as a
- * JSON number when it is an integer, else as a string ("@channel").
- * Appends to out; 0, or -1 out of memory. */
+ * JSON number when it is an integer (up to 18 digits, no leading zero),
+ * else as a string ("@channel").  Bytes of text that are not UTF-8 go
+ * out as U+FFFD.  Appends to out; 0, or -1 out of memory (out as it
+ * was). */
 int	ocss_tg_reply_json(const char *chat, const char *text, size_t len,
 	    struct ocss_buf *out);
 /* Graph API message body: {"messaging_product":"whatsapp",
@@ -135,7 +145,9 @@ int	ocss_cidrs_match(const struct ocss_cidrs *, const char *ip);
  * (X-Forwarded-For) is present; then the rightmost xff element that is
  * not itself a trusted proxy (all trusted: the leftmost).  Elements that
  * are not addresses stop the walk and the last trusted hop is used.
- * Writes into buf (INET6_ADDRSTRLEN is enough) and returns buf.
+ * Addresses are written in one spelling (inet_ntop; v4-mapped as IPv4),
+ * a peer that is no address as given.  Writes into buf
+ * (INET6_ADDRSTRLEN is enough) and returns buf.
  */
 const char *ocss_client_ip(const struct ocss_cidrs *trusted, const char *peer,
 	    const char *xff, char *buf, size_t buflen);

@@ -45,6 +45,7 @@ struct server {
 	char		*ring[RING_SIZE];	/* JSON of recent requests */
 	uint64_t	 count;			/* recorded since reset */
 	atomic_bool	 stopping;		/* sleepers give up */
+	char		*reply;			/* POST /_mock/reply, guarded */
 	bool		 quiet;
 };
 
@@ -275,7 +276,7 @@ record(struct server *srv, char *entry)
 
 static enum MHD_Result
 mock_admin(struct server *srv, struct MHD_Connection *c, const char *url,
-    const char *method)
+    const char *method, const struct request *rq)
 {
 	FILE		*f;
 	char		*body = NULL;
@@ -286,8 +287,21 @@ mock_admin(struct server *srv, struct MHD_Connection *c, const char *url,
 	if (strcmp(url, "/_mock/reset") == 0 && strcmp(method, "POST") == 0) {
 		pthread_mutex_lock(&srv->lock);
 		clear_ring(srv);
+		free(srv->reply);
+		srv->reply = NULL;
 		pthread_mutex_unlock(&srv->lock);
 		return send_static(c, "{\"reset\":true}");
+	}
+	/* The assistant's text for requests that do not say (X-Mock-Reply):
+	 * for callers that cannot set headers, such as the webhook relay. */
+	if (strcmp(url, "/_mock/reply") == 0 && strcmp(method, "POST") == 0) {
+		char *r = rq->len ? strndup(rq->body, rq->len) : NULL;
+
+		pthread_mutex_lock(&srv->lock);
+		free(srv->reply);
+		srv->reply = r;
+		pthread_mutex_unlock(&srv->lock);
+		return send_static(c, "{\"reply\":true}");
 	}
 	if (strcmp(url, "/_mock/requests") != 0 || strcmp(method, "GET") != 0)
 		return send_error(c, 404, "unknown /_mock endpoint");
@@ -663,7 +677,7 @@ handle(void *cls, struct MHD_Connection *c, const char *url,
 		return rc == 0 ? MHD_YES : MHD_NO;
 	}
 	if (strncmp(url, "/_mock/", 7) == 0)
-		return mock_admin(srv, c, url, method);
+		return mock_admin(srv, c, url, method, rq);
 
 	record(srv, request_json(c, rq, method, RECORD_BODY));
 	if (!srv->quiet)
@@ -691,8 +705,20 @@ handle(void *cls, struct MHD_Connection *c, const char *url,
 		break;
 	}
 	if (strcmp(method, "POST") == 0 &&
-	    strcmp(url, "/v1/chat/completions") == 0)
-		return chat(srv, c, rq, &ct);
+	    strcmp(url, "/v1/chat/completions") == 0) {
+		enum MHD_Result	 ret;
+		char		*fixed = NULL;
+
+		if (ct.reply == NULL) {
+			pthread_mutex_lock(&srv->lock);
+			if (srv->reply != NULL)
+				ct.reply = fixed = strdup(srv->reply);
+			pthread_mutex_unlock(&srv->lock);
+		}
+		ret = chat(srv, c, rq, &ct);
+		free(fixed);
+		return ret;
+	}
 	if (ct.mode == M_DROP)
 		return MHD_NO;	/* MHD closes the connection, no response */
 	if (strcmp(method, "GET") == 0 &&
@@ -711,7 +737,9 @@ usage(FILE *f)
 	    "  --port-file PATH  once listening, write the port there\n"
 	    "  --quiet           no log lines on stderr\n"
 	    "routes: GET /v1/models, GET /static, POST /v1/chat/completions,\n"
-	    "        GET /_mock/requests, POST /_mock/reset\n"
+	    "        GET /_mock/requests, POST /_mock/reset,\n"
+	    "        POST /_mock/reply (body: the reply when X-Mock-Reply is\n"
+	    "        absent; empty body: back to echoing)\n"
 	    "per request, header or query argument (default, maximum):\n"
 	    "  X-Mock-Events    mock_events    SSE events (3, 10000)\n"
 	    "  X-Mock-Reply     mock_reply     the assistant's text (split over\n"
@@ -845,6 +873,7 @@ main(int argc, char *argv[])
 	if (d != NULL)
 		MHD_stop_daemon(d);	/* joins every connection thread */
 	clear_ring(&srv);
+	free(srv.reply);
 	pthread_mutex_destroy(&srv.lock);
 	return rc;
 }

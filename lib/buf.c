@@ -79,9 +79,8 @@ ocss_buf_printf(struct ocss_buf *b, const char *fmt, ...)
 	return rc;
 }
 
-/* Length of the valid UTF-8 sequence at s (1..4), or 0 if invalid. */
-static size_t
-utf8_seq(const unsigned char *s, size_t n)
+size_t
+ocss_utf8_seq(const unsigned char *s, size_t n)
 {
 	uint32_t cp;
 	size_t	 len, i;
@@ -132,7 +131,7 @@ ocss_buf_json_str(struct ocss_buf *b, const char *str, size_t n)
 		if (i >= n)
 			break;
 		if (s[i] >= 0x80) {
-			if ((l = utf8_seq(s + i, n - i)) == 0) {
+			if ((l = ocss_utf8_seq(s + i, n - i)) == 0) {
 				if (ocss_buf_append(b, "\xef\xbf\xbd", 3) == -1)
 					return -1;
 				i++;

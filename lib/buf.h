@@ -29,6 +29,9 @@ int	ocss_buf_vprintf(struct ocss_buf *, const char *, va_list)
 	    __attribute__((format(printf, 2, 0)));
 /* Append s as the body of a JSON string (no quotes added), escaping as RFC 8259
  * requires; bytes that are not valid UTF-8 become U+FFFD. */
+/* Length of the valid UTF-8 sequence at s (1..4, n > 0), or 0 when it is
+ * invalid: overlong forms, surrogates and values past U+10FFFF included. */
+size_t	ocss_utf8_seq(const unsigned char *s, size_t n);
 int	ocss_buf_json_str(struct ocss_buf *, const char *s, size_t len);
 void	ocss_buf_reset(struct ocss_buf *);	/* len = 0, keeps memory */
 void	ocss_buf_free(struct ocss_buf *);	/* releases memory */

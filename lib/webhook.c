@@ -25,36 +25,6 @@
 #define nitems(a)	(sizeof(a) / sizeof((a)[0]))
 #endif
 
-/*
- * Length of the valid UTF-8 sequence at s (1..4), or 0 when invalid:
- * overlong forms, surrogates and values past U+10FFFF included.  The
- * same test as lib/buf.c applies when it writes JSON, kept in step.
- */
-static size_t
-u8len(const unsigned char *s, size_t n)
-{
-	uint32_t cp;
-	size_t	 len, i;
-
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] < 0xc2 || s[0] > 0xf4)
-		return 0;
-	len = s[0] < 0xe0 ? 2 : s[0] < 0xf0 ? 3 : 4;
-	if (len > n)
-		return 0;
-	cp = s[0] & (0x7f >> len);
-	for (i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
-	    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return len;
-}
-
 /* Valid UTF-8 without NUL: a NUL would cut the C string short. */
 static int
 text_ok(const char *s, size_t n)
@@ -63,7 +33,7 @@ text_ok(const char *s, size_t n)
 
 	for (i = 0; i < n; i += l)
 		if (s[i] == '\0' ||
-		    (l = u8len((const unsigned char *)s + i, n - i)) == 0)
+		    (l = ocss_utf8_seq((const unsigned char *)s + i, n - i)) == 0)
 			return 0;
 	return 1;
 }
@@ -560,7 +530,7 @@ ocss_wh_split(const char *text, size_t len, size_t max)
 
 	/* An invalid byte goes out as U+FFFD: one unit, like a BMP char. */
 	for (i = 0; i < len; i += l) {
-		if ((l = u8len(s + i, len - i)) == 0)
+		if ((l = ocss_utf8_seq(s + i, len - i)) == 0)
 			l = 1;
 		u = l == 4 ? 2 : 1;
 		if (units + u > max)

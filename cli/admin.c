@@ -96,6 +96,11 @@ ocss_cmd_config(int argc, char **argv)
 	    "  state dir  %s\n  audit log  %s\n  max body   %zu bytes\n",
 	    cfg.upstream_url, cfg.conf_dir, cfg.state_dir, cfg.audit_log_path,
 	    cfg.max_body);
+	printf("  telegram   %s\n  whatsapp   %s\n", cfg.tg_bot_token ||
+	    cfg.tg_webhook_secret ? (cfg.tg_bot_token ? "on" :
+	    "on (no TELEGRAM_BOT_TOKEN: cannot reply)") : "off",
+	    cfg.wa_app_secret ? (cfg.wa_access_token ? "on" :
+	    "on (no WHATSAPP_ACCESS_TOKEN: cannot reply)") : "off");
 	ocss_gateway_free(gw);
 	ocss_config_free(&cfg);
 	return 0;

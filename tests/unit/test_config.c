@@ -14,7 +14,12 @@ static const char *vars[] = {
 	"OCSS_SSE_HEARTBEAT", "OCSS_UPSTREAM_CONNECT_TIMEOUT",
 	"GOVERNANCE_ENABLED", "GOVERNANCE_SECRET", "GOVERNANCE_APPROVAL_TTL",
 	"GOVERNANCE_TOKEN_TTL", "GOVERNANCE_SESSION_TTL",
-	"GOVERNANCE_ALLOW_SELF_APPROVAL", NULL
+	"GOVERNANCE_ALLOW_SELF_APPROVAL", "TELEGRAM_BOT_TOKEN",
+	"TELEGRAM_WEBHOOK_SECRET", "TELEGRAM_API_BASE", "WHATSAPP_APP_SECRET",
+	"WHATSAPP_VERIFY_TOKEN", "WHATSAPP_ACCESS_TOKEN",
+	"WHATSAPP_PHONE_NUMBER_ID", "WHATSAPP_API_BASE", "WEBHOOK_RATE_LIMIT",
+	"WHATSAPP_REPLAY_WINDOW_SECONDS", "WEBHOOK_MAX_BODY",
+	"OCSS_TRUSTED_PROXIES", NULL
 };
 
 #define SECRET "governance-secret-0123456789abcdef"
@@ -69,6 +74,61 @@ test_defaults(void)
 	CU_ASSERT_EQUAL(c.gov_session_ttl, 3600);
 	CU_ASSERT_EQUAL(c.gov_self_approval, 0);
 	ocss_config_free(&c);
+	clear_env();
+}
+
+static void
+test_webhook_settings(void)
+{
+	struct ocss_config c;
+	struct ocss_err	 e;
+	static const char *bad[][2] = {
+		{ "WEBHOOK_RATE_LIMIT", "-1" },
+		{ "WEBHOOK_RATE_LIMIT", "60/min" },
+		{ "WHATSAPP_REPLAY_WINDOW_SECONDS", "0" },
+		{ "WEBHOOK_MAX_BODY", "0" },
+		{ "WEBHOOK_MAX_BODY", "ten" },
+		{ "TELEGRAM_API_BASE", "ftp://example.org" },
+		{ "WHATSAPP_API_BASE", "graph" },
+		{ "TELEGRAM_WEBHOOK_SECRET", "short" },
+		{ "TELEGRAM_WEBHOOK_SECRET", "has spaces in it, 16+ long" },
+	};
+	size_t	 i;
+
+	clear_env();
+	setenv("OPENCLAW_TOKEN", "0123456789abcdef", 1);
+	CU_ASSERT_EQUAL_FATAL(ocss_config_load(&c, NULL, &e), 0);
+	CU_ASSERT_PTR_NULL(c.tg_bot_token);
+	CU_ASSERT_PTR_NULL(c.wa_app_secret);
+	CU_ASSERT_PTR_NULL(c.trusted_proxies);
+	CU_ASSERT_STRING_EQUAL(c.tg_api_base, "https://api.telegram.org");
+	CU_ASSERT_STRING_EQUAL(c.wa_api_base,
+	    "https://graph.facebook.com/v21.0");
+	CU_ASSERT_EQUAL(c.wh_rate_limit, 60);
+	CU_ASSERT_EQUAL(c.wa_replay_window, 300);
+	CU_ASSERT_EQUAL(c.wh_max_body, 10 * 1024 * 1024);
+	ocss_config_free(&c);
+
+	setenv("TELEGRAM_BOT_TOKEN", "123:abc", 1);
+	setenv("TELEGRAM_API_BASE", "http://127.0.0.1:9/", 1);
+	setenv("WEBHOOK_RATE_LIMIT", "0", 1);
+	setenv("WEBHOOK_MAX_BODY", "1M", 1);
+	setenv("WHATSAPP_APP_SECRET", "", 1);	/* empty: off */
+	CU_ASSERT_EQUAL_FATAL(ocss_config_load(&c, NULL, &e), 0);
+	CU_ASSERT_STRING_EQUAL(c.tg_bot_token, "123:abc");
+	CU_ASSERT_STRING_EQUAL(c.tg_api_base, "http://127.0.0.1:9");
+	CU_ASSERT_EQUAL(c.wh_rate_limit, 0);
+	CU_ASSERT_EQUAL(c.wh_max_body, 1024 * 1024);
+	CU_ASSERT_PTR_NULL(c.wa_app_secret);
+	ocss_config_free(&c);
+
+	for (i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
+		clear_env();
+		setenv("OPENCLAW_TOKEN", "0123456789abcdef", 1);
+		setenv(bad[i][0], bad[i][1], 1);
+		CU_ASSERT_EQUAL(ocss_config_load(&c, NULL, &e), -1);
+		CU_ASSERT_PTR_NOT_NULL(strstr(e.msg, bad[i][0]));
+	}
 	clear_env();
 }
 
@@ -214,4 +274,5 @@ suite_config(void)
 	    test_bad_values_named);
 	ocss_test_add(s, "size and bool parsers", test_parsers);
 	ocss_test_add(s, "governance settings", test_governance_settings);
+	ocss_test_add(s, "webhook settings", test_webhook_settings);
 }

@@ -159,6 +159,76 @@ test_rate_across_processes(void)
 	CU_ASSERT_EQUAL(allowed, 150);
 }
 
+static void
+test_outbox(void)
+{
+	struct ocss_store *a = open_tmp(), *b = open_tmp();
+	struct ocss_job_rec j, k, c;
+	struct ocss_err	 e;
+	int64_t		 id1, id2, now = 1000000;
+
+	memset(&j, 0, sizeof(j));
+	j.kind = "chat";
+	j.platform = "telegram";
+	j.chat = "42";
+	j.payload = "{\"model\":\"openclaw\"}";
+	j.request_id = "rid";
+	j.next_at = now;
+	j.created = now;
+	CU_ASSERT_EQUAL_FATAL(ocss_store_job_put(a, &j, &id1, &e), 0);
+	j.chat = "43";
+	j.next_at = now + 5000;		/* not due yet */
+	CU_ASSERT_EQUAL_FATAL(ocss_store_job_put(a, &j, &id2, &e), 0);
+	CU_ASSERT(id2 > id1);
+	CU_ASSERT_EQUAL(ocss_store_job_count(b, &e), 2);
+
+	/* One connection leases the due job; the other finds nothing. */
+	CU_ASSERT_EQUAL_FATAL(ocss_store_job_claim(a, now, 60000, &k, &e), 0);
+	CU_ASSERT_EQUAL(k.id, id1);
+	CU_ASSERT_STRING_EQUAL(k.kind, "chat");
+	CU_ASSERT_STRING_EQUAL(k.chat, "42");
+	CU_ASSERT_STRING_EQUAL(k.phone_id, "");
+	CU_ASSERT_STRING_EQUAL(k.request_id, "rid");
+	CU_ASSERT_EQUAL(ocss_store_job_claim(b, now, 60000, &c, &e), 1);
+
+	/* A lease that runs out lets another worker take the job over. */
+	CU_ASSERT_EQUAL_FATAL(ocss_store_job_claim(b, now + 60000, 60000, &c,
+	    &e), 0);
+	CU_ASSERT_EQUAL(c.id, id1);
+	ocss_store_job_free(&c);
+
+	/* Rescheduled as a reply: new payload and time, lease dropped. */
+	free(k.kind);
+	free(k.payload);
+	k.kind = strdup("reply");
+	k.payload = strdup("hello");
+	k.parts_sent = 1;
+	k.attempts = 2;
+	k.next_at = now + 200000;
+	CU_ASSERT_EQUAL_FATAL(ocss_store_job_update(a, &k, &e), 0);
+	CU_ASSERT_EQUAL_FATAL(ocss_store_job_claim(b, now + 150000, 1000, &c,
+	    &e), 0);
+	CU_ASSERT_EQUAL(c.id, id2);		/* now the earlier one */
+	ocss_store_job_free(&c);
+	CU_ASSERT_EQUAL(ocss_store_job_done(b, id2, &e), 0);
+	CU_ASSERT_EQUAL_FATAL(ocss_store_job_claim(b, now + 200000, 1000, &c,
+	    &e), 0);
+	CU_ASSERT_EQUAL(c.id, id1);
+	CU_ASSERT_STRING_EQUAL(c.kind, "reply");
+	CU_ASSERT_STRING_EQUAL(c.payload, "hello");
+	CU_ASSERT_EQUAL(c.parts_sent, 1);
+	CU_ASSERT_EQUAL(c.attempts, 2);
+	ocss_store_job_free(&c);
+	ocss_store_job_free(&k);
+
+	CU_ASSERT_EQUAL(ocss_store_job_done(a, id1, &e), 0);
+	CU_ASSERT_EQUAL(ocss_store_job_count(b, &e), 0);
+	CU_ASSERT_EQUAL(ocss_store_job_claim(a, now + 10000000, 1000, &c, &e),
+	    1);
+	ocss_store_close(a);
+	ocss_store_close(b);
+}
+
 void
 suite_store(void)
 {
@@ -169,6 +239,8 @@ suite_store(void)
 	    test_newer_schema_refused);
 	ocss_test_add(s, "replay ids with expiry", test_seen);
 	ocss_test_add(s, "sliding window edges", test_rate_window);
+	ocss_test_add(s, "relay outbox: lease, take-over, reschedule",
+	    test_outbox);
 	ocss_test_add(s, "one window shared by 4 processes",
 	    test_rate_across_processes);
 }

@@ -11,7 +11,6 @@ int	ocss_cmd_governance(int argc, char **argv);
 int	ocss_cmd_quarantine(int argc, char **argv);
 int	ocss_cmd_pins(int argc, char **argv);
 int	ocss_cmd_telegram(int argc, char **argv);
-int	ocss_cmd_telegram(int argc, char **argv);
 
 /*
  * Where the quarantine commands (scan --quarantine, quarantine, pins) find

@@ -95,7 +95,7 @@ if [ -x "$SRC/build/default/tests/unit/unit-tests" ]; then
 	    "$SRC/build/default/tests/unit/unit-tests"
 	OCSS_PCRE2_NO_JIT=1 OCSS_BUILD=$SRC/build/default OCSS_VALGRIND=1 OCSS_TEST_LABEL=valgrind \
 	    run integration-valgrind python3 "$SRC/tests/integration/run.py" \
-	    test_gateway.Gateway
+	    test_gateway.Gateway test_webhooks.Webhooks
 fi
 
 # Fuzz harnesses: each runs for a bounded time from its seed corpus.

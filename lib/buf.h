@@ -29,6 +29,16 @@ int	ocss_buf_vprintf(struct ocss_buf *, const char *, va_list)
 	    __attribute__((format(printf, 2, 0)));
 /* Append s as the body of a JSON string (no quotes added), escaping as RFC 8259
  * requires; bytes that are not valid UTF-8 become U+FFFD. */
+/* Value of a hex digit (either case), -1 for anything else. */
+static inline int
+ocss_hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c |= 0x20;
+	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
 /* Length of the valid UTF-8 sequence at s (1..4, n > 0), or 0 when it is
  * invalid: overlong forms, surrogates and values past U+10FFFF included. */
 size_t	ocss_utf8_seq(const unsigned char *s, size_t n);

@@ -600,17 +600,6 @@ norm_text(struct ocss_norm *n, const unsigned char *s, size_t len,
 }
 
 static int
-hexval(unsigned c)
-{
-	if (c >= '0' && c <= '9')
-		return (int)(c - '0');
-	c |= 0x20;
-	if (c >= 'a' && c <= 'f')
-		return (int)(c - 'a' + 10);
-	return -1;
-}
-
-static int
 b64val(unsigned c)
 {
 	if (c >= 'A' && c <= 'Z')
@@ -755,10 +744,10 @@ escape_at(const unsigned char *s, size_t len, size_t i, int entity,
 	int	 h;
 
 	if (!entity) {
-		if (s[i] != '%' || i + 2 >= len || hexval(s[i + 1]) < 0 ||
-		    hexval(s[i + 2]) < 0)
+		if (s[i] != '%' || i + 2 >= len || ocss_hexval(s[i + 1]) < 0 ||
+		    ocss_hexval(s[i + 2]) < 0)
 			return 0;
-		dec[0] = (char)(hexval(s[i + 1]) * 16 + hexval(s[i + 2]));
+		dec[0] = (char)(ocss_hexval(s[i + 1]) * 16 + ocss_hexval(s[i + 2]));
 		*declen = 1;
 		return 3;
 	}
@@ -768,7 +757,7 @@ escape_at(const unsigned char *s, size_t len, size_t i, int entity,
 		j = i + 2;
 		if (j < len && (s[j] | 0x20) == 'x') {
 			for (j++, k = 0; j < len && k < 7 &&
-			    (h = hexval(s[j])) >= 0; j++, k++)
+			    (h = ocss_hexval(s[j])) >= 0; j++, k++)
 				v = v * 16 + (uint32_t)h;
 		} else {
 			for (k = 0; j < len && k < 8 && s[j] >= '0' &&
@@ -863,12 +852,12 @@ try_run(struct ocss_norm *n, const struct src *x, size_t rs, size_t re,
 	os = src_s(x, rs);
 	oe = src_e(x, re);
 	for (i = rs; i < re; i++)
-		if (hexval(s[i]) >= 0)
+		if (ocss_hexval(s[i]) >= 0)
 			hex++;
 	dt_reset(t);
 	if (hex == len && len >= OCSS_NORM_MIN_HEX && len % 2 == 0) {
 		for (i = rs; i < re; i += 2) {
-			c = (char)(hexval(s[i]) * 16 + hexval(s[i + 1]));
+			c = (char)(ocss_hexval(s[i]) * 16 + ocss_hexval(s[i + 1]));
 			if (dt_put(t, &c, 1, os, oe) == -1)
 				return -1;
 		}

@@ -2,18 +2,6 @@
 
 #include "path.h"
 
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 int
 ocss_path_canon(const char *raw, size_t len, struct ocss_buf *out,
     struct ocss_err *err)
@@ -39,8 +27,8 @@ ocss_path_canon(const char *raw, size_t len, struct ocss_buf *out,
 				ocss_err_set(err, "truncated %%-escape in path");
 				goto fail;
 			}
-			hi = hexval((unsigned char)raw[i + 1]);
-			lo = hexval((unsigned char)raw[i + 2]);
+			hi = ocss_hexval((unsigned char)raw[i + 1]);
+			lo = ocss_hexval((unsigned char)raw[i + 2]);
 			if (hi < 0 || lo < 0) {
 				ocss_err_set(err, "malformed %%-escape in path");
 				goto fail;

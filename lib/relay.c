@@ -145,15 +145,6 @@ kick(struct ocss_relay *rl)
 
 /* ---- small helpers ---- */
 
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c = tolower(c);
-	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
 /* The decoded value of key in a query string, into b; 1 found, 0 not. */
 static int
 query_arg(const char *q, const char *key, struct ocss_buf *b)
@@ -172,7 +163,7 @@ query_arg(const char *q, const char *key, struct ocss_buf *b)
 			if (*p == '+')
 				n = ocss_buf_putc(b, ' ');
 			else if (*p == '%' && e - p > 2 &&
-			    (hi = hexval(p[1])) >= 0 && (lo = hexval(p[2])) >= 0) {
+			    (hi = ocss_hexval(p[1])) >= 0 && (lo = ocss_hexval(p[2])) >= 0) {
 				n = ocss_buf_putc(b, (char)(hi * 16 + lo));
 				p += 2;
 			} else

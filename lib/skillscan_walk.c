@@ -442,18 +442,6 @@ put_utf8(char *out, size_t *o, unsigned long cp)
 		out[(*o)++] = '?';
 }
 
-static int
-hexval(int ch)
-{
-	if (ch >= '0' && ch <= '9')
-		return ch - '0';
-	if (ch >= 'a' && ch <= 'f')
-		return ch - 'a' + 10;
-	if (ch >= 'A' && ch <= 'F')
-		return ch - 'A' + 10;
-	return -1;
-}
-
 /* Decode JS escapes of s[0..n) into out (at least n+1 bytes; escapes never
  * grow).  Sets *esc when an escape spelled a character in hex, unicode or
  * octal form. */
@@ -486,10 +474,10 @@ unescape_js(const char *s, size_t n, char *out, int *esc)
 			i++;
 			break;
 		case 'x':
-			if (i + 2 < n && hexval(s[i + 1]) >= 0 &&
-			    hexval(s[i + 2]) >= 0) {
-				put_utf8(out, &o, (unsigned long)(hexval(s[i + 1])
-				    * 16 + hexval(s[i + 2])));
+			if (i + 2 < n && ocss_hexval(s[i + 1]) >= 0 &&
+			    ocss_hexval(s[i + 2]) >= 0) {
+				put_utf8(out, &o, (unsigned long)(ocss_hexval(s[i + 1])
+				    * 16 + ocss_hexval(s[i + 2])));
 				i += 3;
 				*esc = 1;
 			} else
@@ -499,7 +487,7 @@ unescape_js(const char *s, size_t n, char *out, int *esc)
 			cp = 0;
 			if (i + 1 < n && s[i + 1] == '{') {
 				for (j = i + 2; j < n && s[j] != '}' &&
-				    (h = hexval(s[j])) >= 0 && j < i + 10; j++)
+				    (h = ocss_hexval(s[j])) >= 0 && j < i + 10; j++)
 					cp = cp * 16 + (unsigned long)h;
 				if (j < n && s[j] == '}' && j > i + 2) {
 					put_utf8(out, &o, cp);
@@ -509,7 +497,7 @@ unescape_js(const char *s, size_t n, char *out, int *esc)
 				}
 			} else if (i + 4 < n) {
 				for (j = i + 1; j <= i + 4; j++) {
-					if ((h = hexval(s[j])) < 0)
+					if ((h = ocss_hexval(s[j])) < 0)
 						break;
 					cp = cp * 16 + (unsigned long)h;
 				}
@@ -615,7 +603,7 @@ decode_hex(struct ctx *c, const struct val *in)
 	if (in->n % 2 || (out = aalloc(c, in->n / 2 + 1)) == NULL)
 		return UNK;
 	for (i = 0; i + 1 < in->n; i += 2) {
-		if ((h = hexval(in->s[i])) < 0 || (l = hexval(in->s[i + 1])) < 0)
+		if ((h = ocss_hexval(in->s[i])) < 0 || (l = ocss_hexval(in->s[i + 1])) < 0)
 			return UNK;
 		out[o++] = (char)(h * 16 + l);
 	}
@@ -634,8 +622,8 @@ decode_pct(struct ctx *c, const struct val *in)
 		return UNK;
 	for (i = 0; i < in->n; i++) {
 		if (in->s[i] == '%' && i + 2 < in->n &&
-		    (h = hexval(in->s[i + 1])) >= 0 &&
-		    (l = hexval(in->s[i + 2])) >= 0) {
+		    (h = ocss_hexval(in->s[i + 1])) >= 0 &&
+		    (l = ocss_hexval(in->s[i + 2])) >= 0) {
 			out[o++] = (char)(h * 16 + l);
 			i += 2;
 		} else

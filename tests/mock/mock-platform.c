@@ -5,18 +5,12 @@
  * or stalls on demand (POST /_mock/fail) for the relay's retry and timeout
  * paths.  It listens on 127.0.0.1 only.  usage() lists the routes.
  *
- * Thread per connection, as mock-upstream: an injected delay is a plain
+ * Thread per connection (mockhttp.c): an injected delay is a plain
  * sleep on the connection's own thread.  json-c objects never cross
  * threads (their reference counts are not atomic): shared state is kept
  * as C strings and numbers under the server's lock.
  */
-#include <arpa/inet.h>
-#include <errno.h>
-#include <getopt.h>
-#include <netinet/in.h>
 #include <pthread.h>
-#include <signal.h>
-#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -24,10 +18,12 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
-#include <unistd.h>
 
 #include <json-c/json.h>
 #include <microhttpd.h>
+
+#include "buf.h"		/* ocss_hexval() */
+#include "mockhttp.h"
 
 #define PROG		"mock-platform"
 #define RING_SIZE	1024		/* calls kept for /_mock/requests */
@@ -38,8 +34,6 @@
 #define SECRET_CHARS	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz" \
 	"0123456789_-"
 #define BOT_ID_DEFAULT	1000000001LL
-#define JSON_FLAGS	(JSON_C_TO_STRING_PLAIN | \
-	JSON_C_TO_STRING_NOSLASHESCAPE)
 
 enum platform { P_TELEGRAM, P_WHATSAPP, P_UNKNOWN };
 
@@ -74,6 +68,7 @@ struct failure {
 
 /* Shared by the connection threads; all but the options under lock. */
 struct server {
+	struct mock	 m;
 	pthread_mutex_t	 lock;
 	struct rec	 ring[RING_SIZE];
 	uint64_t	 count;		/* recorded since reset */
@@ -83,17 +78,6 @@ struct server {
 	struct webhook	 wh;
 	const char	*tg_token;	/* NULL: any token passes */
 	const char	*wa_token;	/* NULL: any (or no) Bearer passes */
-	atomic_bool	 stopping;	/* sleepers give up */
-	bool		 quiet;
-};
-
-/* One HTTP request: made by uri_log(), freed by request_done(). */
-struct request {
-	char		*raw_url;	/* as sent, query included */
-	char		*body;
-	size_t		 len, cap;
-	uint64_t	 total;		/* even past MAX_BODY */
-	bool		 started;
 };
 
 /* A platform call as seen: what gets recorded and what answers use. */
@@ -117,25 +101,6 @@ struct answer {
 	json_object	*body;		/* NULL after a failed build */
 	long long	 retry_after;	/* -1: no Retry-After header */
 };
-
-/*
- * Sleeps in slices of at most 50 ms so that shutdown never waits out a long
- * delay.  Returns -1 if the server is stopping.
- */
-static int
-nap(struct server *srv, uint64_t ms)
-{
-	struct timespec	 ts;
-	uint64_t	 slice;
-
-	for (; ms > 0 && !atomic_load(&srv->stopping); ms -= slice) {
-		slice = ms < 50 ? ms : 50;
-		ts.tv_sec = 0;
-		ts.tv_nsec = (long)slice * 1000000;
-		nanosleep(&ts, NULL);
-	}
-	return atomic_load(&srv->stopping) ? -1 : 0;
-}
 
 static int64_t
 now_ms(void)
@@ -199,18 +164,6 @@ parse_json(const char *s, size_t len)
 	return o;
 }
 
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Percent-decodes s[0..n), '+' as space; a bad escape stays literal. */
 static char *
 form_decode(const char *s, size_t n, size_t *outlen)
@@ -225,8 +178,8 @@ form_decode(const char *s, size_t n, size_t *outlen)
 		if (s[i] == '+')
 			d[j++] = ' ';
 		else if (s[i] == '%' && i + 2 < n &&
-		    (hi = hexval(s[i + 1])) >= 0 &&
-		    (lo = hexval(s[i + 2])) >= 0) {
+		    (hi = ocss_hexval(s[i + 1])) >= 0 &&
+		    (lo = ocss_hexval(s[i + 2])) >= 0) {
 			d[j++] = (char)(hi << 4 | lo);
 			i += 2;
 		} else
@@ -566,8 +519,7 @@ tg_allowed(const struct call *k, char **out)
 		if (!json_object_is_type(json_object_array_get_idx(v, i),
 		    json_type_string))
 			goto done;
-	s = json_object_to_json_string_ext(v, JSON_FLAGS);
-	if (s != NULL && (*out = strdup(s)) != NULL)
+	if ((*out = mock_json_text(v)) != NULL)
 		rc = 0;
 done:
 	json_object_put(parsed);
@@ -724,6 +676,18 @@ telegram(struct server *srv, const struct call *k, struct answer *a)
 
 /* ---- WhatsApp ---- */
 
+/* The string member key of o, or "" when absent or not a string. */
+static const char *
+member_str(json_object *o, const char *key)
+{
+	json_object	*v;
+
+	if (!json_object_object_get_ex(o, key, &v) ||
+	    !json_object_is_type(v, json_type_string))
+		return "";
+	return json_object_get_string(v);
+}
+
 /* Why a text message body is refused, or NULL when it is fine. */
 static const char *
 wa_invalid(json_object *b)
@@ -733,17 +697,11 @@ wa_invalid(json_object *b)
 
 	if (b == NULL || !json_object_is_type(b, json_type_object))
 		return "The request body must be a JSON object.";
-	if (!json_object_object_get_ex(b, "messaging_product", &v) ||
-	    !json_object_is_type(v, json_type_string) ||
-	    strcmp(json_object_get_string(v), "whatsapp") != 0)
+	if (strcmp(member_str(b, "messaging_product"), "whatsapp") != 0)
 		return "Param messaging_product must be 'whatsapp'.";
-	if (!json_object_object_get_ex(b, "to", &v) ||
-	    !json_object_is_type(v, json_type_string) ||
-	    *json_object_get_string(v) == '\0')
+	if (*member_str(b, "to") == '\0')
 		return "The parameter to is required.";
-	if (!json_object_object_get_ex(b, "type", &v) ||
-	    !json_object_is_type(v, json_type_string) ||
-	    strcmp(json_object_get_string(v), "text") != 0)
+	if (strcmp(member_str(b, "type"), "text") != 0)
 		return "Param type must be 'text' (the only type mocked).";
 	if (!json_object_object_get_ex(b, "text", &t) ||
 	    !json_object_is_type(t, json_type_object) ||
@@ -867,7 +825,7 @@ has_prefix_ci(const char *s, const char *prefix)
 /* Fills k; -1 on ENOMEM. */
 static int
 call_init(struct server *srv, struct call *k, struct MHD_Connection *c,
-    const char *url, const char *method, const struct request *rq)
+    const char *url, const char *method, const struct mock_request *rq)
 {
 	const char	*slash, *edge, *auth, *q;
 	char		*token;
@@ -941,10 +899,9 @@ call_init(struct server *srv, struct call *k, struct MHD_Connection *c,
 /* The call's record without "n" (added under the lock), or NULL. */
 static char *
 record_json(const struct call *k, const struct answer *a,
-    const struct request *rq)
+    const struct mock_request *rq)
 {
 	json_object	*o = json_object_new_object(), *b = NULL;
-	const char	*s = NULL;
 	char		*copy = NULL;
 
 	/* A GET's arguments stand for its body.  Shared with k, not copied:
@@ -967,9 +924,7 @@ record_json(const struct call *k, const struct answer *a,
 	    json_object_get(k->query)) == 0) &&
 	    put(o, "injected", json_object_new_boolean(k->injected)) == 0 &&
 	    put(o, "time_ms", json_object_new_int64(k->time_ms)) == 0)
-		s = json_object_to_json_string_ext(o, JSON_FLAGS);
-	if (s != NULL)
-		copy = strdup(s);
+		copy = mock_json_text(o);
 	json_object_put(o);
 	return copy;
 }
@@ -991,7 +946,7 @@ ring_clear(struct server *srv)
  * answer finds the call in /_mock/requests. */
 static void
 record(struct server *srv, const struct call *k, const struct answer *a,
-    const struct request *rq)
+    const struct mock_request *rq)
 {
 	struct rec	*r;
 	char		*tail, *json = NULL, *api;
@@ -1023,36 +978,26 @@ send_json(struct MHD_Connection *c, unsigned status, json_object *o,
 {
 	struct MHD_Response	*r;
 	enum MHD_Result		 ret = MHD_NO;
-	const char		*s;
-	char			*copy, ra[24];
+	char			*body, ra[24];
 
-	if (o == NULL ||
-	    (s = json_object_to_json_string_ext(o, JSON_FLAGS)) == NULL ||
-	    (copy = strdup(s)) == NULL)
+	if (retry_after < 0)
+		return mock_send_owned(c, status, mock_json_text(o));
+	/* Not mock_send_owned(): Retry-After must follow Content-Type (MHD
+	 * sends the headers in the order they are added). */
+	if ((body = mock_json_text(o)) == NULL)
 		return MHD_NO;
-	if ((r = MHD_create_response_from_buffer(strlen(copy), copy,
+	if ((r = MHD_create_response_from_buffer(strlen(body), body,
 	    MHD_RESPMEM_MUST_FREE)) == NULL) {
-		free(copy);
+		free(body);
 		return MHD_NO;
 	}
 	snprintf(ra, sizeof(ra), "%lld", retry_after);
 	if (MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
-	    "application/json") == MHD_YES && (retry_after < 0 ||
+	    "application/json") == MHD_YES &&
 	    MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER,
-	    ra) == MHD_YES))
+	    ra) == MHD_YES)
 		ret = MHD_queue_response(c, status, r);
 	MHD_destroy_response(r);
-	return ret;
-}
-
-static enum MHD_Result
-send_text(struct MHD_Connection *c, unsigned status, const char *text)
-{
-	json_object	*o = parse_json(text, strlen(text));
-	enum MHD_Result	 ret;
-
-	ret = send_json(c, status, o, -1);
-	json_object_put(o);
 	return ret;
 }
 
@@ -1090,7 +1035,7 @@ member_int(json_object *o, const char *key, long long lo, long long hi,
 
 static enum MHD_Result
 admin_fail(struct server *srv, struct MHD_Connection *c,
-    const struct request *rq)
+    const struct mock_request *rq)
 {
 	struct failure	 f = { 1, 500, -1, 0 };
 	json_object	*o;
@@ -1119,13 +1064,13 @@ admin_fail(struct server *srv, struct MHD_Connection *c,
 	pthread_mutex_lock(&srv->lock);
 	srv->fail = f;
 	pthread_mutex_unlock(&srv->lock);
-	return send_text(c, 200, "{\"ok\":true}");
+	return mock_send_static(c, "{\"ok\":true}");
 }
 
 /* POST /_mock/webhook: what getWebhookInfo reports besides the url. */
 static enum MHD_Result
 admin_webhook_set(struct server *srv, struct MHD_Connection *c,
-    const struct request *rq)
+    const struct mock_request *rq)
 {
 	json_object	*o, *v;
 	long long	 pending = -1, date = -1;
@@ -1165,7 +1110,7 @@ admin_webhook_set(struct server *srv, struct MHD_Connection *c,
 	} else if (date >= 0)
 		srv->wh.last_error_date = date;
 	pthread_mutex_unlock(&srv->lock);
-	return send_text(c, 200, "{\"ok\":true}");
+	return mock_send_static(c, "{\"ok\":true}");
 }
 
 static enum MHD_Result
@@ -1178,8 +1123,6 @@ admin_requests(struct server *srv, struct MHD_Connection *c)
 	size_t		 len;
 	uint64_t	 i, first;
 	bool		 any = false;
-	enum MHD_Result	 ret;
-	struct MHD_Response *resp;
 
 	plat = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND,
 	    "platform");
@@ -1205,24 +1148,14 @@ admin_requests(struct server *srv, struct MHD_Connection *c)
 	fputs(any ? "\n]\n" : "]\n", f);
 	if (ferror(f) | fclose(f)) {	/* both: fclose() must run */
 		free(body);
-		return MHD_NO;
+		body = NULL;
 	}
-	if ((resp = MHD_create_response_from_buffer(len, body,
-	    MHD_RESPMEM_MUST_FREE)) == NULL) {
-		free(body);
-		return MHD_NO;
-	}
-	ret = MHD_NO;
-	if (MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
-	    "application/json") == MHD_YES)
-		ret = MHD_queue_response(c, 200, resp);
-	MHD_destroy_response(resp);
-	return ret;
+	return mock_send_owned(c, 200, body);
 }
 
 static enum MHD_Result
 mock_admin(struct server *srv, struct MHD_Connection *c, const char *url,
-    const char *method, const struct request *rq)
+    const char *method, const struct mock_request *rq)
 {
 	json_object	*o;
 	enum MHD_Result	 ret;
@@ -1230,7 +1163,7 @@ mock_admin(struct server *srv, struct MHD_Connection *c, const char *url,
 	bool		 post = strcmp(method, "POST") == 0;
 
 	if (get && strcmp(url, "/_mock/health") == 0)
-		return send_text(c, 200, "{\"ok\":true}");
+		return mock_send_static(c, "{\"ok\":true}");
 	if (get && strcmp(url, "/_mock/requests") == 0)
 		return admin_requests(srv, c);
 	if (post && strcmp(url, "/_mock/reset") == 0) {
@@ -1239,7 +1172,7 @@ mock_admin(struct server *srv, struct MHD_Connection *c, const char *url,
 		memset(&srv->fail, 0, sizeof(srv->fail));
 		webhook_clear(&srv->wh, true);
 		pthread_mutex_unlock(&srv->lock);
-		return send_text(c, 200, "{\"ok\":true}");
+		return mock_send_static(c, "{\"ok\":true}");
 	}
 	if (post && strcmp(url, "/_mock/fail") == 0)
 		return admin_fail(srv, c, rq);
@@ -1273,7 +1206,7 @@ take_failure(struct server *srv, struct failure *f)
 
 static enum MHD_Result
 platform_call(struct server *srv, struct MHD_Connection *c, const char *url,
-    const char *method, const struct request *rq)
+    const char *method, const struct mock_request *rq)
 {
 	struct call	 k;
 	struct answer	 a = { 500, NULL, -1 };
@@ -1287,7 +1220,7 @@ platform_call(struct server *srv, struct MHD_Connection *c, const char *url,
 	memset(&f, 0, sizeof(f));
 	if (k.plat != P_UNKNOWN)
 		take_failure(srv, &f);
-	if (f.count > 0 && nap(srv, f.delay_ms) != 0) {
+	if (f.count > 0 && mock_nap(&srv->m, f.delay_ms) != 0) {
 		call_free(&k);
 		return MHD_NO;
 	}
@@ -1307,7 +1240,7 @@ platform_call(struct server *srv, struct MHD_Connection *c, const char *url,
 	else
 		tg_error(&a, 404, "Not Found");
 	record(srv, &k, &a, rq);
-	if (!srv->quiet)
+	if (!srv->m.quiet)
 		fprintf(stderr, PROG ": %s %s -> %u%s (%llu body bytes)\n",
 		    method, k.path, a.status, k.injected ? " injected" : "",
 		    (unsigned long long)rq->total);
@@ -1317,90 +1250,13 @@ platform_call(struct server *srv, struct MHD_Connection *c, const char *url,
 	return ret;
 }
 
-/*
- * Runs before MHD strips the query, so this is where the raw URL is kept.
- * MHD counts the request as ours from here on: request_done() will run.
- */
-static void *
-uri_log(void *cls, const char *uri, struct MHD_Connection *c)
-{
-	struct request	*rq;
-
-	(void)cls;
-	(void)c;
-	if ((rq = calloc(1, sizeof(*rq))) != NULL &&
-	    (rq->raw_url = strdup(uri)) == NULL) {
-		free(rq);
-		rq = NULL;
-	}
-	return rq;	/* NULL makes handle() drop the connection */
-}
-
-static void
-request_done(void *cls, struct MHD_Connection *c, void **con_cls,
-    enum MHD_RequestTerminationCode toe)
-{
-	struct request	*rq = *con_cls;
-
-	(void)cls;
-	(void)c;
-	(void)toe;
-	if (rq != NULL) {
-		free(rq->raw_url);
-		free(rq->body);
-		free(rq);
-		*con_cls = NULL;
-	}
-}
-
-/* Keeps up to MAX_BODY bytes and counts the rest (answered 413). */
-static int
-append_body(struct request *rq, const char *data, size_t n)
-{
-	size_t	 cap;
-	char	*p;
-
-	rq->total += n;
-	if (rq->len + n > MAX_BODY)
-		n = MAX_BODY - rq->len;
-	if (n == 0)
-		return 0;
-	if (rq->len + n + 1 > rq->cap) {
-		cap = rq->cap ? rq->cap : 4096;
-		while (cap < rq->len + n + 1)
-			cap *= 2;
-		if ((p = realloc(rq->body, cap)) == NULL)
-			return -1;
-		rq->body = p;
-		rq->cap = cap;
-	}
-	memcpy(rq->body + rq->len, data, n);
-	rq->len += n;
-	rq->body[rq->len] = '\0';
-	return 0;
-}
-
+/* Each request, once its body is read (up to MAX_BODY). */
 static enum MHD_Result
-handle(void *cls, struct MHD_Connection *c, const char *url,
-    const char *method, const char *version, const char *upload,
-    size_t *upload_size, void **con_cls)
+route(void *arg, struct MHD_Connection *c, const char *url,
+    const char *method, const struct mock_request *rq)
 {
-	struct server	*srv = cls;
-	struct request	*rq = *con_cls;
-	int		 rc;
+	struct server	*srv = arg;
 
-	(void)version;
-	if (rq == NULL)
-		return MHD_NO;
-	if (!rq->started) {	/* headers only; a body comes later */
-		rq->started = true;
-		return MHD_YES;
-	}
-	if (*upload_size != 0) {
-		rc = append_body(rq, upload, *upload_size);
-		*upload_size = 0;
-		return rc == 0 ? MHD_YES : MHD_NO;
-	}
 	if (strncmp(url, "/_mock/", 7) == 0)
 		return mock_admin(srv, c, url, method, rq);
 	return platform_call(srv, c, url, method, rq);
@@ -1456,100 +1312,38 @@ usage(FILE *f)
 	    "       \"last_error_date\":T} for getWebhookInfo\n", f);
 }
 
+/* mock-platform's own options: the tokens it takes. */
 static int
-parse_port(const char *s, long *out)
+option(void *arg, int opt, const char *value)
 {
-	char	*end;
-	long	 v;
+	struct server	*srv = arg;
 
-	if (s == NULL || *s < '0' || *s > '9')
+	if (opt == 't')
+		srv->tg_token = value;
+	else if (opt == 'w')
+		srv->wa_token = value;
+	else
 		return -1;
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno != 0 || *end != '\0' || v > 65535)
-		return -1;
-	*out = v;
 	return 0;
-}
-
-/* Temp file + rename, so that a polling test never reads half a number. */
-static int
-write_port_file(const char *path, unsigned port)
-{
-	FILE	*f;
-	char	*tmp;
-	int	 fd, rc = -1;
-
-	if (asprintf(&tmp, "%s.XXXXXX", path) < 0)
-		return -1;
-	if ((fd = mkstemp(tmp)) >= 0) {
-		if ((f = fdopen(fd, "w")) == NULL)
-			close(fd);
-		else if (!((fprintf(f, "%u\n", port) < 0) | fclose(f)))
-			rc = rename(tmp, path);
-		if (rc != 0)
-			unlink(tmp);
-	}
-	free(tmp);
-	return rc;
 }
 
 int
 main(int argc, char *argv[])
 {
 	static const struct option opts[] = {
-		{ "port", required_argument, NULL, 'p' },
-		{ "port-file", required_argument, NULL, 'f' },
+		MOCK_OPTIONS,
 		{ "telegram-token", required_argument, NULL, 't' },
 		{ "whatsapp-token", required_argument, NULL, 'w' },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	struct server			 srv;	/* outlives the daemon */
-	struct sockaddr_in		 sin;
-	struct MHD_Daemon		*d;
-	const union MHD_DaemonInfo	*info = NULL;
-	const char			*port_file = NULL;
-	long				 port = -1;
-	sigset_t			 stop;
-	int				 opt, sig, rc = 1;
+	struct server	 srv = { .lock = PTHREAD_MUTEX_INITIALIZER };
+	int		 rc;
 
-	memset(&srv, 0, sizeof(srv));
-	atomic_init(&srv.stopping, false);
-	while ((opt = getopt_long(argc, argv, "p:f:t:w:qh", opts, NULL)) !=
-	    -1) {
-		switch (opt) {
-		case 'p':
-			if (parse_port(optarg, &port) != 0) {
-				fprintf(stderr, PROG ": bad --port\n");
-				return 2;
-			}
-			break;
-		case 'f':
-			port_file = optarg;
-			break;
-		case 't':
-			srv.tg_token = optarg;
-			break;
-		case 'w':
-			srv.wa_token = optarg;
-			break;
-		case 'q':
-			srv.quiet = true;
-			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		default:
-			usage(stderr);
-			return 2;
-		}
-	}
-	if (port < 0 || optind != argc) {
-		usage(stderr);
-		return 2;
-	}
+	mock_init(&srv.m, PROG, route, &srv, MAX_BODY);
+	srv.m.timeout = 120;
+	if ((rc = mock_args(&srv.m, argc, argv, opts, MOCK_SHORTOPTS "t:w:",
+	    option, usage)) != -1)
+		return rc;
 	if ((srv.tg_token != NULL && (*srv.tg_token == '\0' ||
 	    strchr(srv.tg_token, '/') != NULL)) ||
 	    (srv.wa_token != NULL && *srv.wa_token == '\0')) {
@@ -1557,52 +1351,7 @@ main(int argc, char *argv[])
 		    "token has no '/')\n");
 		return 2;
 	}
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	sin.sin_port = htons((uint16_t)port);
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-
-	/*
-	 * Block the stop signals before MHD starts its threads, so that they
-	 * all inherit the mask and only sigwait() below ever sees the signals.
-	 */
-	sigemptyset(&stop);
-	sigaddset(&stop, SIGTERM);
-	sigaddset(&stop, SIGINT);
-	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR ||
-	    pthread_sigmask(SIG_BLOCK, &stop, NULL) != 0 ||
-	    pthread_mutex_init(&srv.lock, NULL) != 0) {
-		fprintf(stderr, PROG ": cannot set up signals\n");
-		return 1;
-	}
-	d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD |
-	    MHD_USE_THREAD_PER_CONNECTION | (srv.quiet ? 0 : MHD_USE_ERROR_LOG),
-	    (uint16_t)port, NULL, NULL, handle, &srv,
-	    MHD_OPTION_SOCK_ADDR, &sin,
-	    MHD_OPTION_CONNECTION_LIMIT, 256u,
-	    MHD_OPTION_CONNECTION_TIMEOUT, 120u,
-	    MHD_OPTION_URI_LOG_CALLBACK, uri_log, NULL,
-	    MHD_OPTION_NOTIFY_COMPLETED, request_done, NULL,
-	    MHD_OPTION_END);
-	if (d != NULL)
-		info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
-	if (info == NULL || info->port == 0)
-		fprintf(stderr, PROG ": cannot listen on 127.0.0.1 port %ld\n",
-		    port);
-	else if (port_file && write_port_file(port_file, info->port) != 0)
-		fprintf(stderr, PROG ": cannot write %s: %s\n", port_file,
-		    strerror(errno));
-	else {
-		printf(PROG " listening on 127.0.0.1:%u\n",
-		    (unsigned)info->port);
-		fflush(stdout);
-		while (sigwait(&stop, &sig) != 0)
-			continue;
-		rc = 0;
-	}
-	atomic_store(&srv.stopping, true);
-	if (d != NULL)
-		MHD_stop_daemon(d);	/* joins every connection thread */
+	rc = mock_serve(&srv.m);
 	ring_clear(&srv);
 	webhook_clear(&srv.wh, true);
 	pthread_mutex_destroy(&srv.lock);

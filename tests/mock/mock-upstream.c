@@ -2,35 +2,27 @@
  * mock-upstream: a local OpenAI-compatible upstream for the demo quick start,
  * the integration tests and the benchmarks.  usage() lists routes and controls.
  *
- * Thread per connection on purpose: handlers and content callbacks may simply
+ * Thread per connection (mockhttp.c): routes and content callbacks may simply
  * sleep (slow mode, spaced SSE events) with no event-loop bookkeeping.
  * Behaviour is chosen per request by X-Mock-* headers, so that tests can drive
  * it through the gateway, with ?mock_* query arguments as a fallback.
  */
-#include <arpa/inet.h>
-#include <errno.h>
-#include <getopt.h>
-#include <netinet/in.h>
 #include <pthread.h>
-#include <signal.h>
-#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
-#include <unistd.h>
 
 #include <json-c/json.h>
 #include <microhttpd.h>
 
+#include "mockhttp.h"
+
 #define RING_SIZE	64			/* kept for /_mock/requests */
 #define MAX_BODY	(64u * 1024 * 1024)	/* request body kept, parsed */
 #define RECORD_BODY	(1024u * 1024)		/* body bytes in the log */
-#define JSON_FLAGS	(JSON_C_TO_STRING_PLAIN | \
-	JSON_C_TO_STRING_NOSLASHESCAPE)
 #define CHUNK_HEAD	"data: {\"id\":\"chatcmpl-mock\",\"object\":" \
 	"\"chat.completion.chunk\",\"created\":0,\"model\":\"mock-model\"," \
 	"\"choices\":[{\"index\":0,"
@@ -39,23 +31,13 @@ static const char models_json[] = "{\"object\":\"list\",\"data\":"
     "[{\"id\":\"mock-model\",\"object\":\"model\",\"created\":0,"
     "\"owned_by\":\"ocss-mock\"}]}";
 
-/* Shared by all connection threads; ring and count are guarded by lock. */
+/* Shared by all connection threads; ring, count and reply under lock. */
 struct server {
+	struct mock	 m;
 	pthread_mutex_t	 lock;
 	char		*ring[RING_SIZE];	/* JSON of recent requests */
 	uint64_t	 count;			/* recorded since reset */
-	atomic_bool	 stopping;		/* sleepers give up */
-	char		*reply;			/* POST /_mock/reply, guarded */
-	bool		 quiet;
-};
-
-/* One HTTP request: made by uri_log(), freed by request_done(). */
-struct request {
-	char		*raw_url;		/* as sent, query included */
-	char		*body;
-	size_t		 len, cap;
-	uint64_t	 total;			/* even past MAX_BODY */
-	bool		 started;
+	char		*reply;			/* POST /_mock/reply */
 };
 
 enum mode { M_NORMAL, M_SLOW, M_FAIL, M_DROP, M_STATUS, M_ECHO, M_BIG };
@@ -77,89 +59,17 @@ struct sse {
 	size_t		 len, off;		/* buf[off..len) is left */
 };
 
-/*
- * Sleeps in slices of at most 50 ms so that shutdown never waits out a long
- * delay.  Returns -1 if the server is stopping.
- */
-static int
-nap(struct server *srv, uint64_t ms)
-{
-	struct timespec	 step;
-	uint64_t	 slice;
-
-	for (; ms > 0 && !atomic_load(&srv->stopping); ms -= slice) {
-		slice = ms < 50 ? ms : 50;
-		step.tv_sec = 0;
-		step.tv_nsec = (long)slice * 1000000;
-		nanosleep(&step, NULL);
-	}
-	return atomic_load(&srv->stopping) ? -1 : 0;
-}
-
-static int
-parse_u64(const char *s, uint64_t max, uint64_t *out)
-{
-	unsigned long long	 v;
-	char			*end;
-
-	if (s == NULL || *s < '0' || *s > '9')
-		return -1;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno != 0 || *end != '\0' || v > max)
-		return -1;
-	*out = v;
-	return 0;
-}
-
 /* The JSON string literal, quotes included, for s[0..len); NULL on ENOMEM. */
 static char *
 json_quote(const char *s, size_t len)
 {
 	json_object	*o;
-	const char	*q;
-	char		*copy;
+	char		*q;
 
 	o = json_object_new_string_len(s, (int)len);
-	q = o ? json_object_to_json_string_ext(o, JSON_FLAGS) : NULL;
-	copy = q ? strdup(q) : NULL;
+	q = mock_json_text(o);
 	json_object_put(o);
-	return copy;
-}
-
-/* Queues r (NULL after a failed create) and drops our reference to it. */
-static enum MHD_Result
-queue(struct MHD_Connection *c, unsigned status, struct MHD_Response *r,
-    const char *type)
-{
-	enum MHD_Result	 ret = MHD_NO;
-
-	if (r == NULL)
-		return MHD_NO;
-	if (MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
-	    type) == MHD_YES)
-		ret = MHD_queue_response(c, status, r);
-	MHD_destroy_response(r);
-	return ret;
-}
-
-static enum MHD_Result
-send_static(struct MHD_Connection *c, const char *text)
-{
-	return queue(c, 200, MHD_create_response_from_buffer(strlen(text),
-	    (void *)text, MHD_RESPMEM_PERSISTENT), "application/json");
-}
-
-/* Takes body: malloc'ed JSON, or NULL after a failed build. */
-static enum MHD_Result
-send_owned(struct MHD_Connection *c, unsigned status, char *body)
-{
-	struct MHD_Response	*r = NULL;
-
-	if (body && (r = MHD_create_response_from_buffer(strlen(body), body,
-	    MHD_RESPMEM_MUST_FREE)) == NULL)
-		free(body);
-	return queue(c, status, r, "application/json");
+	return q;
 }
 
 static enum MHD_Result
@@ -173,7 +83,7 @@ send_error(struct MHD_Connection *c, unsigned status, const char *msg)
 	    "invalid_request_error", status) < 0)
 		body = NULL;
 	free(q);
-	return send_owned(c, status, body);
+	return mock_send_owned(c, status, body);
 }
 
 struct hdr_ctx {
@@ -215,15 +125,14 @@ add_header(void *cls, enum MHD_ValueKind kind, const char *key,
 
 /* {"method","path","headers","body","body_len"}, malloc'ed; NULL on ENOMEM. */
 static char *
-request_json(struct MHD_Connection *c, const struct request *rq,
+request_json(struct MHD_Connection *c, const struct mock_request *rq,
     const char *method, size_t body_limit)
 {
 	static const char *const keys[] =
 	    { "method", "path", "headers", "body", "body_len" };
 	struct hdr_ctx	 h = { json_object_new_object(), true };
 	json_object	*o, *vals[5];
-	const char	*s = NULL;
-	char		*copy;
+	char		*copy = NULL;
 	size_t		 i;
 
 	if (h.obj)
@@ -243,8 +152,7 @@ request_json(struct MHD_Connection *c, const struct request *rq,
 		}
 	}
 	if (h.ok)
-		s = json_object_to_json_string_ext(o, JSON_FLAGS);
-	copy = s ? strdup(s) : NULL;
+		copy = mock_json_text(o);
 	json_object_put(o);
 	return copy;
 }
@@ -276,7 +184,7 @@ record(struct server *srv, char *entry)
 
 static enum MHD_Result
 mock_admin(struct server *srv, struct MHD_Connection *c, const char *url,
-    const char *method, const struct request *rq)
+    const char *method, const struct mock_request *rq)
 {
 	FILE		*f;
 	char		*body = NULL;
@@ -290,7 +198,7 @@ mock_admin(struct server *srv, struct MHD_Connection *c, const char *url,
 		free(srv->reply);
 		srv->reply = NULL;
 		pthread_mutex_unlock(&srv->lock);
-		return send_static(c, "{\"reset\":true}");
+		return mock_send_static(c, "{\"reset\":true}");
 	}
 	/* The assistant's text for requests that do not say (X-Mock-Reply):
 	 * for callers that cannot set headers, such as the webhook relay. */
@@ -301,7 +209,7 @@ mock_admin(struct server *srv, struct MHD_Connection *c, const char *url,
 		free(srv->reply);
 		srv->reply = r;
 		pthread_mutex_unlock(&srv->lock);
-		return send_static(c, "{\"reply\":true}");
+		return mock_send_static(c, "{\"reply\":true}");
 	}
 	if (strcmp(url, "/_mock/requests") != 0 || strcmp(method, "GET") != 0)
 		return send_error(c, 404, "unknown /_mock endpoint");
@@ -321,7 +229,7 @@ mock_admin(struct server *srv, struct MHD_Connection *c, const char *url,
 		free(body);
 		body = NULL;
 	}
-	return send_owned(c, 200, body);
+	return mock_send_owned(c, 200, body);
 }
 
 /* Headers first, so that the controls pass through the gateway. */
@@ -349,9 +257,9 @@ parse_controls(struct MHD_Connection *c, struct controls *ct)
 	memset(ct, 0, sizeof(*ct));
 	ct->reply = control(c, "X-Mock-Reply", "mock_reply");
 	ct->events = 3;
-	if (events && parse_u64(events, 10000, &ct->events) != 0)
+	if (events && mock_parse_u64(events, 10000, &ct->events) != 0)
 		return "X-Mock-Events";
-	if (delay && parse_u64(delay, 60000, &ct->delay_ms) != 0)
+	if (delay && mock_parse_u64(delay, 60000, &ct->delay_ms) != 0)
 		return "X-Mock-Delay-Ms";
 	if (mode == NULL || *mode == '\0')
 		ct->mode = M_NORMAL;
@@ -366,11 +274,11 @@ parse_controls(struct MHD_Connection *c, struct controls *ct)
 		ct->mode = M_ECHO;
 	/* 1xx are not final answers; MHD will not queue them as such */
 	else if (strncasecmp(mode, "status:", 7) == 0 &&
-	    parse_u64(mode + 7, 599, &v) == 0 && v >= 200) {
+	    mock_parse_u64(mode + 7, 599, &v) == 0 && v >= 200) {
 		ct->mode = M_STATUS;
 		ct->status = (unsigned)v;
 	} else if (strncasecmp(mode, "big:", 4) == 0 &&
-	    parse_u64(mode + 4, UINT64_MAX - 1, &ct->big) == 0)
+	    mock_parse_u64(mode + 4, UINT64_MAX - 1, &ct->big) == 0)
 		ct->mode = M_BIG;	/* UINT64_MAX is MHD_SIZE_UNKNOWN */
 	else
 		return "X-Mock-Mode";
@@ -393,7 +301,7 @@ sse_read(void *cls, uint64_t pos, char *out, size_t max)
 	if (s->off == s->len) {
 		if (s->next > s->events + 2)
 			return MHD_CONTENT_READER_END_OF_STREAM;
-		if (s->next > 1 && nap(s->srv, s->delay_ms) != 0)
+		if (s->next > 1 && mock_nap(&s->srv->m, s->delay_ms) != 0)
 			return MHD_CONTENT_READER_END_WITH_ERROR;
 		if (s->drop && s->next > 2)	/* no last chunk: a cut */
 			return MHD_CONTENT_READER_END_WITH_ERROR;
@@ -467,7 +375,7 @@ send_sse(struct server *srv, struct MHD_Connection *c,
 		sse_free(s);
 		return MHD_NO;
 	}
-	return queue(c, 200, r, "text/event-stream");
+	return mock_queue(c, 200, r, "text/event-stream");
 }
 
 /* MHD clamps max to what is left of the declared size. */
@@ -550,12 +458,12 @@ send_completion(struct MHD_Connection *c, json_object *req, const char *text)
 		body = NULL;
 	free(reply);
 	free(q);
-	return send_owned(c, 200, body);
+	return mock_send_owned(c, 200, body);
 }
 
 static enum MHD_Result
-chat(struct server *srv, struct MHD_Connection *c, const struct request *rq,
-    const struct controls *ct)
+chat(struct server *srv, struct MHD_Connection *c,
+    const struct mock_request *rq, const struct controls *ct)
 {
 	struct json_tokener	*tok;
 	enum json_tokener_error	 jerr;
@@ -592,102 +500,28 @@ chat(struct server *srv, struct MHD_Connection *c, const struct request *rq,
 	return ret;
 }
 
-/*
- * Runs before MHD strips the query, so this is where the raw URL is kept.
- * MHD counts the request as seen by us from here on: request_done() will run.
- */
-static void *
-uri_log(void *cls, const char *uri, struct MHD_Connection *c)
-{
-	struct request	*rq;
-
-	(void)cls;
-	(void)c;
-	if ((rq = calloc(1, sizeof(*rq))) != NULL &&
-	    (rq->raw_url = strdup(uri)) == NULL) {
-		free(rq);
-		rq = NULL;
-	}
-	return rq;	/* NULL makes handle() drop the connection */
-}
-
-static void
-request_done(void *cls, struct MHD_Connection *c, void **con_cls,
-    enum MHD_RequestTerminationCode toe)
-{
-	struct request	*rq = *con_cls;
-
-	(void)cls;
-	(void)c;
-	(void)toe;
-	if (rq != NULL) {
-		free(rq->raw_url);
-		free(rq->body);
-		free(rq);
-		*con_cls = NULL;
-	}
-}
-
-static int
-append_body(struct request *rq, const char *data, size_t n)
-{
-	size_t	 cap;
-	char	*p;
-
-	rq->total += n;
-	if (rq->len + n > MAX_BODY)	/* counted, not kept: answered 413 */
-		n = MAX_BODY - rq->len;
-	if (rq->len + n + 1 > rq->cap) {
-		cap = rq->len + n + 1;
-		if (cap < rq->cap * 2)
-			cap = rq->cap * 2;
-		if ((p = realloc(rq->body, cap)) == NULL)
-			return -1;
-		rq->body = p;
-		rq->cap = cap;
-	}
-	memcpy(rq->body + rq->len, data, n);
-	rq->len += n;
-	rq->body[rq->len] = '\0';
-	return 0;
-}
-
+/* Each request, once its body is read (up to MAX_BODY). */
 static enum MHD_Result
-handle(void *cls, struct MHD_Connection *c, const char *url,
-    const char *method, const char *version, const char *upload,
-    size_t *upload_size, void **con_cls)
+route(void *arg, struct MHD_Connection *c, const char *url,
+    const char *method, const struct mock_request *rq)
 {
-	struct server	*srv = cls;
-	struct request	*rq = *con_cls;
+	struct server	*srv = arg;
 	struct controls	 ct;
 	const char	*bad;
 	char		 msg[64];
-	int		 rc;
 
-	(void)version;
-	if (rq == NULL)
-		return MHD_NO;
-	if (!rq->started) {	/* headers only; a body comes later */
-		rq->started = true;
-		return MHD_YES;
-	}
-	if (*upload_size != 0) {
-		rc = append_body(rq, upload, *upload_size);
-		*upload_size = 0;
-		return rc == 0 ? MHD_YES : MHD_NO;
-	}
 	if (strncmp(url, "/_mock/", 7) == 0)
 		return mock_admin(srv, c, url, method, rq);
 
 	record(srv, request_json(c, rq, method, RECORD_BODY));
-	if (!srv->quiet)
+	if (!srv->m.quiet)
 		fprintf(stderr, "mock-upstream: %s %s (%llu body bytes)\n",
 		    method, rq->raw_url, (unsigned long long)rq->total);
 	if ((bad = parse_controls(c, &ct)) != NULL) {
 		snprintf(msg, sizeof(msg), "invalid %s value", bad);
 		return send_error(c, 400, msg);
 	}
-	if (ct.mode == M_SLOW && nap(srv, ct.delay_ms) != 0)
+	if (ct.mode == M_SLOW && mock_nap(&srv->m, ct.delay_ms) != 0)
 		return MHD_NO;
 	switch (ct.mode) {
 	case M_FAIL:
@@ -695,11 +529,11 @@ handle(void *cls, struct MHD_Connection *c, const char *url,
 	case M_STATUS:
 		return send_error(c, ct.status, "mock status (X-Mock-Mode)");
 	case M_ECHO:
-		return send_owned(c, 200,
+		return mock_send_owned(c, 200,
 		    request_json(c, rq, method, MAX_BODY));
 	case M_BIG:	/* generated as sent, never whole in memory */
-		return queue(c, 200, MHD_create_response_from_callback(ct.big,
-		    64 * 1024, big_read, NULL, NULL),
+		return mock_queue(c, 200, MHD_create_response_from_callback(
+		    ct.big, 64 * 1024, big_read, NULL, NULL),
 		    "application/octet-stream");
 	default:
 		break;
@@ -723,7 +557,7 @@ handle(void *cls, struct MHD_Connection *c, const char *url,
 		return MHD_NO;	/* MHD closes the connection, no response */
 	if (strcmp(method, "GET") == 0 &&
 	    (strcmp(url, "/v1/models") == 0 || strcmp(url, "/static") == 0))
-		return send_static(c, models_json);
+		return mock_send_static(c, models_json);
 	return send_error(c, 404, "no such route on mock-upstream");
 }
 
@@ -749,129 +583,34 @@ usage(FILE *f)
 	    "                                  status:NNN | big:BYTES\n", f);
 }
 
-/* Temp file + rename, so that a polling test never reads half a number. */
+/* mock-upstream's own option: --bind. */
 static int
-write_port_file(const char *path, unsigned port)
+option(void *arg, int opt, const char *value)
 {
-	FILE	*f;
-	char	*tmp;
-	int	 fd, rc = -1;
+	struct server	*srv = arg;
 
-	if (asprintf(&tmp, "%s.XXXXXX", path) < 0)
+	if (opt != 'b')
 		return -1;
-	if ((fd = mkstemp(tmp)) >= 0) {
-		if ((f = fdopen(fd, "w")) == NULL)
-			close(fd);
-		else if (!((fprintf(f, "%u\n", port) < 0) | fclose(f)))
-			rc = rename(tmp, path);
-		if (rc != 0)
-			unlink(tmp);
-	}
-	free(tmp);
-	return rc;
+	srv->m.bind = value;
+	return 0;
 }
 
 int
 main(int argc, char *argv[])
 {
 	static const struct option opts[] = {
-		{ "port", required_argument, NULL, 'p' },
+		MOCK_OPTIONS,
 		{ "bind", required_argument, NULL, 'b' },
-		{ "port-file", required_argument, NULL, 'f' },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	struct server			 srv;	/* outlives the daemon */
-	struct sockaddr_in		 sin;
-	struct MHD_Daemon		*d;
-	const union MHD_DaemonInfo	*info = NULL;
-	const char			*bind_addr = "127.0.0.1";
-	const char			*port_file = NULL;
-	uint64_t			 port = UINT64_MAX;
-	sigset_t			 stop;
-	int				 opt, sig, rc = 1;
+	struct server	 srv = { .lock = PTHREAD_MUTEX_INITIALIZER };
+	int		 rc;
 
-	memset(&srv, 0, sizeof(srv));
-	atomic_init(&srv.stopping, false);
-	while ((opt = getopt_long(argc, argv, "p:b:f:qh", opts, NULL)) != -1) {
-		switch (opt) {
-		case 'p':
-			if (parse_u64(optarg, 65535, &port) != 0) {
-				fprintf(stderr, "mock-upstream: bad --port\n");
-				return 2;
-			}
-			break;
-		case 'b':
-			bind_addr = optarg;
-			break;
-		case 'f':
-			port_file = optarg;
-			break;
-		case 'q':
-			srv.quiet = true;
-			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		default:
-			usage(stderr);
-			return 2;
-		}
-	}
-	if (port == UINT64_MAX || optind != argc) {
-		usage(stderr);
-		return 2;
-	}
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	sin.sin_port = htons((uint16_t)port);
-	if (inet_pton(AF_INET, bind_addr, &sin.sin_addr) != 1) {
-		fprintf(stderr, "mock-upstream: --bind %s: not IPv4\n",
-		    bind_addr);
-		return 2;
-	}
-
-	/*
-	 * Block the stop signals before MHD starts its threads, so that they
-	 * all inherit the mask and only sigwait() below ever sees the signals.
-	 */
-	sigemptyset(&stop);
-	sigaddset(&stop, SIGTERM);
-	sigaddset(&stop, SIGINT);
-	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR ||
-	    pthread_sigmask(SIG_BLOCK, &stop, NULL) != 0 ||
-	    pthread_mutex_init(&srv.lock, NULL) != 0) {
-		fprintf(stderr, "mock-upstream: cannot set up signals\n");
-		return 1;
-	}
-	d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD |
-	    MHD_USE_THREAD_PER_CONNECTION | (srv.quiet ? 0 : MHD_USE_ERROR_LOG),
-	    (uint16_t)port, NULL, NULL, handle, &srv,
-	    MHD_OPTION_SOCK_ADDR, &sin,
-	    MHD_OPTION_CONNECTION_LIMIT, 256u,
-	    MHD_OPTION_URI_LOG_CALLBACK, uri_log, NULL,
-	    MHD_OPTION_NOTIFY_COMPLETED, request_done, NULL,
-	    MHD_OPTION_END);
-	if (d != NULL)
-		info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
-	if (info == NULL || info->port == 0)
-		fprintf(stderr, "mock-upstream: cannot listen on %s port %u\n",
-		    bind_addr, (unsigned)port);
-	else if (port_file && write_port_file(port_file, info->port) != 0)
-		fprintf(stderr, "mock-upstream: cannot write %s: %s\n",
-		    port_file, strerror(errno));
-	else {
-		printf("mock-upstream listening on %s:%u\n", bind_addr,
-		    (unsigned)info->port);
-		fflush(stdout);
-		while (sigwait(&stop, &sig) != 0)
-			continue;
-		rc = 0;
-	}
-	atomic_store(&srv.stopping, true);
-	if (d != NULL)
-		MHD_stop_daemon(d);	/* joins every connection thread */
+	mock_init(&srv.m, "mock-upstream", route, &srv, MAX_BODY);
+	if ((rc = mock_args(&srv.m, argc, argv, opts, MOCK_SHORTOPTS "b:",
+	    option, usage)) != -1)
+		return rc;
+	rc = mock_serve(&srv.m);
 	clear_ring(&srv);
 	free(srv.reply);
 	pthread_mutex_destroy(&srv.lock);

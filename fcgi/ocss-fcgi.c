@@ -115,6 +115,30 @@ r_body(void *arg, void *buf, size_t len)
 	return n;
 }
 
+/*
+ * Has the request's input been read to its end?  libfcgi ends a connection
+ * with a "lingering close": shutdown(2), then up to 2 s of poll(2) and
+ * read(2) until the web server hangs up, so that input left unread cannot
+ * turn into a TCP reset that costs the server our answer.  With nothing
+ * left unread there is nothing to reset, and that wait is a sleep and a
+ * wake-up of the thread on every request: FCGX_Detach() makes libfcgi
+ * just close(2).  A request without a body has its empty stdin record in
+ * the buffer with the params already, so reading it costs no system call.
+ */
+static int
+input_done(FCGX_Request *fr, const struct ocss_request *r, int parsed)
+{
+	if (FCGX_GetError(fr->in) != 0)
+		return 0;
+	if (FCGX_HasSeenEOF(fr->in))
+		return 1;
+	if (!parsed || r->content_length > 0 || r->body_to_eof ||
+	    (r->content_length < 0 &&
+	    ocss_request_header(r, "Transfer-Encoding") != NULL))
+		return 0;
+	return FCGX_GetChar(fr->in) == EOF && FCGX_GetError(fr->in) == 0;
+}
+
 static void *
 serve(void *p)
 {
@@ -125,6 +149,7 @@ serve(void *p)
 	struct fcgi_out		 o;
 	struct ocss_writer	 w = { w_head, w_body, w_flush, &o };
 	FCGX_Request		 fr;
+	int			 parsed;
 
 	memset(&r, 0, sizeof(r));
 	memset(&o, 0, sizeof(o));
@@ -139,15 +164,20 @@ serve(void *p)
 	}
 	while (FCGX_Accept_r(&fr) >= 0) {
 		o.out = fr.out;
-		if (ocss_request_from_cgi(&r, fr.envp, &err) == -1) {
-			r.id[0] = '\0';
-			(void)ocss_respond_error(&w, &r, 400, "bad_request",
-			    err.msg, NULL, 0);
-		} else {
+		parsed = ocss_request_from_cgi(&r, fr.envp, &err) == 0;
+		if (parsed) {
 			r.read = r_body;
 			r.read_arg = fr.in;
 			ocss_gateway_handle(t, &r, &w);
+		} else {
+			r.id[0] = '\0';
+			(void)ocss_respond_error(&w, &r, 400, "bad_request",
+			    err.msg, NULL, 0);
 		}
+		if (input_done(&fr, &r, parsed))
+			FCGX_Detach(&fr);
+		/* Sends what the writer still holds with the end-of-request
+		 * records: an answer not streamed goes out in one write(2). */
 		FCGX_Finish_r(&fr);
 	}
 	/* Accept fails only when the listening socket is gone. */

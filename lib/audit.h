@@ -7,7 +7,9 @@
  * write (disk full) is cut back with ftruncate(2) so no half line remains.
  * With OCSS_FSYNC_NEVER a line survives a crash of the process as soon as
  * write(2) returns; OCSS_FSYNC_ALWAYS adds fdatasync(2) per line so it also
- * survives power loss, at the cost of a disk flush per decision.
+ * survives power loss, at the cost of a disk flush per decision.  Lines are
+ * formatted before the locks are taken and time-stamped under them, so the
+ * file is in time-stamp order and the locks are held for one write(2).
  */
 #ifndef OCSS_AUDIT_H
 #define OCSS_AUDIT_H
@@ -32,7 +34,7 @@ struct ocss_audit_event {
 
 /* Opens (creates 0600) path for appending.  Safe to share between threads,
  * not across fork(): flock(2) belongs to the open file, so each worker
- * process must open its own. */
+ * process must open its own (the "pid" of its lines is taken here, once). */
 struct ocss_audit *ocss_audit_open(const char *path, enum ocss_fsync,
 		    struct ocss_err *);
 /* Returns 0 when the whole line is in the file, -1 (errno kept) if not. */

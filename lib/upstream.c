@@ -20,6 +20,8 @@ struct ocss_upstream {
 	struct ocss_buf		 line;	/* one "Name: value" for the slist */
 	struct ocss_buf		 authz;	/* "Bearer <upstream token>" */
 	char			 errbuf[CURL_ERROR_SIZE];
+	int			 configured;	/* the fixed options are set */
+	int			 method_set;	/* last request left method options */
 
 	/* Probe cache. */
 	time_t			 probe_at;
@@ -145,7 +147,8 @@ send_head(struct ocss_upstream *u)
 		n += nextra > 4 ? 4 : nextra;
 	}
 	u->res->head_sent = 1;
-	clock_gettime(CLOCK_MONOTONIC, &u->last_out);
+	if (u->sse)	/* only event streams get heartbeats */
+		clock_gettime(CLOCK_MONOTONIC, &u->last_out);
 	if (u->w->head(u->w->arg, u->status, h, n) == -1) {
 		u->client_gone = 1;
 		return -1;
@@ -273,7 +276,8 @@ pass_chunk(struct ocss_upstream *u, const char *p, size_t len)
 		return -1;
 	}
 	u->res->bytes_down += (long long)len;
-	clock_gettime(CLOCK_MONOTONIC, &u->last_out);
+	if (u->sse)
+		clock_gettime(CLOCK_MONOTONIC, &u->last_out);
 	return 0;
 }
 
@@ -381,6 +385,53 @@ has_request_body(const struct ocss_request *r)
 	    ocss_request_header(r, "Transfer-Encoding") != NULL;
 }
 
+/*
+ * The options every forwarded request shares, set once per handle rather
+ * than after a curl_easy_reset() per request: the handle keeps them, and
+ * its connection, from one request to the next.  ocss_upstream_probe()
+ * resets the handle and so calls for this again.
+ */
+static void
+configure(struct ocss_upstream *u)
+{
+	curl_easy_setopt(u->h, CURLOPT_PATH_AS_IS, 1L);
+	curl_easy_setopt(u->h, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(u->h, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_1_1);
+	curl_easy_setopt(u->h, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(u->h, CURLOPT_ERRORBUFFER, u->errbuf);
+	curl_easy_setopt(u->h, CURLOPT_CONNECTTIMEOUT, u->cfg->connect_timeout);
+	curl_easy_setopt(u->h, CURLOPT_TIMEOUT, u->cfg->upstream_timeout);
+	curl_easy_setopt(u->h, CURLOPT_TCP_KEEPALIVE, 1L);
+	curl_easy_setopt(u->h, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(u->h, CURLOPT_HEADERDATA, u);
+	curl_easy_setopt(u->h, CURLOPT_WRITEFUNCTION, on_data);
+	curl_easy_setopt(u->h, CURLOPT_WRITEDATA, u);
+	curl_easy_setopt(u->h, CURLOPT_READFUNCTION, on_read);
+	curl_easy_setopt(u->h, CURLOPT_READDATA, u);
+	curl_easy_setopt(u->h, CURLOPT_XFERINFOFUNCTION, on_progress);
+	curl_easy_setopt(u->h, CURLOPT_XFERINFODATA, u);
+	curl_easy_setopt(u->h, CURLOPT_NOPROGRESS, 0L);
+	u->configured = 1;
+	/* The probe's HEAD (NOBODY) may still be set: start from a GET. */
+	u->method_set = 1;
+}
+
+/* Back to a plain GET: undo whatever the last request set for its method,
+ * so that, say, a GET after a POST carries no upload or custom verb. */
+static void
+method_reset(struct ocss_upstream *u)
+{
+	if (!u->method_set)
+		return;
+	curl_easy_setopt(u->h, CURLOPT_POSTFIELDS, NULL);
+	curl_easy_setopt(u->h, CURLOPT_POSTFIELDSIZE, -1L);
+	curl_easy_setopt(u->h, CURLOPT_INFILESIZE_LARGE, (curl_off_t)-1);
+	curl_easy_setopt(u->h, CURLOPT_CUSTOMREQUEST, NULL);
+	/* Last: GET, and with it upload and nobody off. */
+	curl_easy_setopt(u->h, CURLOPT_HTTPGET, 1L);
+	u->method_set = 0;
+}
+
 int
 ocss_upstream_forward(struct ocss_upstream *u, const struct ocss_fwd *f,
     struct ocss_writer *w, struct ocss_fwd_result *res)
@@ -435,32 +486,20 @@ ocss_upstream_forward(struct ocss_upstream *u, const struct ocss_fwd *f,
 	if ((hl = curl_slist_append(hl, "Expect:")) == NULL)
 		goto nomem;
 
-	curl_easy_reset(u->h);
+	if (!u->configured)
+		configure(u);
+	method_reset(u);
 	curl_easy_setopt(u->h, CURLOPT_URL, u->url.data);
-	curl_easy_setopt(u->h, CURLOPT_PATH_AS_IS, 1L);
-	curl_easy_setopt(u->h, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(u->h, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_1_1);
-	curl_easy_setopt(u->h, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(u->h, CURLOPT_ERRORBUFFER, u->errbuf);
-	curl_easy_setopt(u->h, CURLOPT_CONNECTTIMEOUT, u->cfg->connect_timeout);
-	curl_easy_setopt(u->h, CURLOPT_TIMEOUT, u->cfg->upstream_timeout);
-	curl_easy_setopt(u->h, CURLOPT_TCP_KEEPALIVE, 1L);
 	curl_easy_setopt(u->h, CURLOPT_HTTPHEADER, hl);
-	curl_easy_setopt(u->h, CURLOPT_HEADERFUNCTION, on_header);
-	curl_easy_setopt(u->h, CURLOPT_HEADERDATA, u);
-	curl_easy_setopt(u->h, CURLOPT_WRITEFUNCTION, on_data);
-	curl_easy_setopt(u->h, CURLOPT_WRITEDATA, u);
-	curl_easy_setopt(u->h, CURLOPT_XFERINFOFUNCTION, on_progress);
-	curl_easy_setopt(u->h, CURLOPT_XFERINFODATA, u);
-	curl_easy_setopt(u->h, CURLOPT_NOPROGRESS, 0L);
 
 	body = f->body != NULL ? f->body_len > 0 : has_request_body(r);
+	/* A body-less GET is what method_reset() leaves; anything else sets
+	 * options the next request has to undo. */
+	u->method_set = body || strcmp(r->method, "GET") != 0;
 	if (strcmp(r->method, "HEAD") == 0)
 		curl_easy_setopt(u->h, CURLOPT_NOBODY, 1L);
 	else if (body) {
 		curl_easy_setopt(u->h, CURLOPT_UPLOAD, 1L);
-		curl_easy_setopt(u->h, CURLOPT_READFUNCTION, on_read);
-		curl_easy_setopt(u->h, CURLOPT_READDATA, u);
 		if (f->body != NULL)
 			curl_easy_setopt(u->h, CURLOPT_INFILESIZE_LARGE,
 			    (curl_off_t)f->body_len);
@@ -477,6 +516,8 @@ ocss_upstream_forward(struct ocss_upstream *u, const struct ocss_fwd *f,
 		curl_easy_setopt(u->h, CURLOPT_CUSTOMREQUEST, r->method);
 
 	cc = curl_easy_perform(u->h);
+	/* The handle outlives the list: leave it no dangling pointer. */
+	curl_easy_setopt(u->h, CURLOPT_HTTPHEADER, NULL);
 	curl_slist_free_all(hl);
 	hl = NULL;
 	res->status = u->status;
@@ -494,10 +535,9 @@ ocss_upstream_forward(struct ocss_upstream *u, const struct ocss_fwd *f,
 			}
 			res->bytes_down += (long long)u->held.len;
 		}
-		if (w->flush(w->arg) == -1) {
-			res->outcome = OCSS_FWD_CLIENT_GONE;
-			return -1;
-		}
+		/* No flush: what a held (or body-less) answer left in the
+		 * writer goes out when the front end ends the request, in the
+		 * same write as its end-of-request records. */
 		res->outcome = OCSS_FWD_OK;
 		return 0;
 	}
@@ -558,6 +598,8 @@ ocss_upstream_probe(struct ocss_upstream *u, long *ms)
 	curl_easy_setopt(u->h, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(u->h, CURLOPT_TIMEOUT_MS, 2000L);
 	curl_easy_setopt(u->h, CURLOPT_WRITEFUNCTION, discard);
+	/* Not the forwarding options: set those again on the next forward. */
+	u->configured = 0;
 	cc = curl_easy_perform(u->h);
 	clock_gettime(CLOCK_MONOTONIC, &b);
 	curl_easy_getinfo(u->h, CURLINFO_RESPONSE_CODE, &code);

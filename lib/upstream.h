@@ -1,12 +1,14 @@
 /*
  * Forwarding to the upstream (OpenClaw's gateway) with libcurl.
  *
- * One ocss_upstream per worker thread: it keeps one curl easy handle, so the
- * connection to the upstream is reused across requests (keep-alive) and no
- * per-request set-up beyond curl_easy_reset() is needed.  The request body is
- * passed on as it is read (or from a buffer a stage filled), the response is
- * handed to the writer chunk by chunk with a flush after each, so SSE streams
- * through unbuffered.
+ * One ocss_upstream per worker thread: it keeps one curl easy handle with
+ * the options all requests share set once, so the connection to the
+ * upstream is reused across requests (keep-alive) and a request sets only
+ * what is its own (URL, headers, method).  The request body is passed on as
+ * it is read (or from a buffer a stage filled), the response is handed to
+ * the writer chunk by chunk with a flush after each, so SSE streams through
+ * unbuffered.  A held answer is left in the writer unflushed: the front end
+ * sends it when it ends the request, head, body and end in one write.
  */
 #ifndef OCSS_UPSTREAM_H
 #define OCSS_UPSTREAM_H

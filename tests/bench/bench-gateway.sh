@@ -11,7 +11,9 @@
 #
 # Every setup gets the same request (GET /v1/models with the Bearer token),
 # the same bounded load (wrk -d, BENCH_CONNS connections), then one
-# connection for the latency each hop adds.  The ocss worker RSS is read from
+# connection for the latency each hop adds.  With perf(1) at hand, one more
+# run per setup counts the system calls and context switches each tier makes
+# per request.  The ocss worker RSS is read from
 # /proc before and after at least BENCH_RSS_REQUESTS further requests.  The
 # report (markdown, docs/BENCHMARKS.md "Gateway throughput and latency") goes
 # to stdout, progress to stderr.  Everything it starts is stopped on exit.
@@ -28,6 +30,7 @@
 #   BENCH_POOLS            ocss pools, WORKERSxTHREADS ("2x8 4x4")
 #   BENCH_RSS_REQUESTS     requests between the RSS readings (100000)
 #   BENCH_RSS_MAX_SECONDS  time bound of that loop (60)
+#   BENCH_PERF_SECONDS     seconds of the run under perf stat (5; 0: none)
 #   BENCH_KEEP             set: keep the temporary directory (configs, logs,
 #                          raw wrk output)
 set -eu
@@ -41,6 +44,7 @@ WRK_THREADS=${BENCH_WRK_THREADS:-2}
 POOLS=${BENCH_POOLS:-2x8 4x4}
 RSS_REQUESTS=${BENCH_RSS_REQUESTS:-100000}
 RSS_MAX_SECONDS=${BENCH_RSS_MAX_SECONDS:-60}
+PERF_SECONDS=${BENCH_PERF_SECONDS:-5}
 WARMUP=2
 TOKEN=bench-token-0123456789abcdef
 GOV_SECRET=bench-governance-secret-0123456789abcdef
@@ -52,7 +56,7 @@ die() { printf 'bench-gateway: %s\n' "$*" >&2; exit 1; }
 for t in wrk lighttpd spawn-fcgi curl ss awk pgrep; do
 	command -v "$t" >/dev/null 2>&1 || die "$t is needed"
 done
-case $DURATION$ROUNDS$CONNS$WRK_THREADS$RSS_REQUESTS$RSS_MAX_SECONDS in
+case $DURATION$ROUNDS$CONNS$WRK_THREADS$RSS_REQUESTS$RSS_MAX_SECONDS$PERF_SECONDS in
 *[!0-9]*) die "BENCH_* numbers must be plain integers" ;;
 esac
 if [ "$ROUNDS" -lt 1 ] || [ "$DURATION" -lt 1 ]; then
@@ -352,6 +356,37 @@ rss_loop() {	# pool: at least RSS_REQUESTS requests, at most ~RSS_MAX_SECONDS
 	done
 }
 
+# System calls and context switches per request of each tier, counted by
+# perf stat over one more run of each setup (not one of the measured ones:
+# counting has a cost of its own).  Needs perf and leave to trace.
+perf_ok() {
+	[ "$PERF_SECONDS" -gt 0 ] && command -v perf >/dev/null 2>&1 &&
+	    perf stat -e raw_syscalls:sys_enter -p "$(cat "$TMP/up/lighttpd.pid")" \
+	    -o /dev/null -- sleep 0.1 >/dev/null 2>&1
+}
+perf_run() {	# setup
+	for tier in front ocss up; do
+		case $tier in
+		front) p=$(pids_front "$1") ;;
+		ocss) p=$(pids_ocss "$1") ;;
+		up) p=$(cat "$TMP/up/lighttpd.pid") ;;
+		esac
+		[ -n "$p" ] || continue
+		perf stat -x, -e raw_syscalls:sys_enter,context-switches \
+		    -p "$(echo "$p" | xargs | tr ' ' ,)" -o "$TMP/perf-$1-$tier" \
+		    -- sleep $((PERF_SECONDS + 1)) >/dev/null 2>&1 &
+	done
+	sleep 0.5
+	run_wrk "perf-$1" "$1" "$CONNS" "$WRK_THREADS" "$PERF_SECONDS"
+	wait
+}
+per_req() {	# setup tier event: count per request, "-" if not measured
+	f=$TMP/perf-$1-$2
+	[ -s "$f" ] || { echo -; return; }
+	awk -F, -v ev="$3" -v n="$(get "perf-$1" requests)" \
+	    '$3 == ev { printf "%.1f", (n > 0 ? $1 / n : 0) }' "$f"
+}
+
 LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
 for pool in $POOLS; do
 	rss "$pool" > "$TMP/rss-start-$pool"
@@ -382,6 +417,16 @@ for pool in $POOLS; do
 	echo "$served" > "$TMP/rss-served-$pool"
 	rss "$pool" > "$TMP/rss-after-$pool"
 done
+if perf_ok; then
+	say "system calls and context switches: ${PERF_SECONDS}s per setup under perf stat"
+	for s in $SETUPS; do
+		perf_run "$s"
+	done
+	PERF=1
+else
+	say "no perf (or not allowed to trace): no system call counts"
+	PERF=
+fi
 LOAD1=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # --- report -----------------------------------------------------------------
@@ -443,6 +488,20 @@ for s in $SETUPS; do
 	esac
 	echo "| $(name "$s") | $(rps "$n")$(errors "$n") | $(ms "$n" p50_us) | $(ms "$n" p99_us) | $da | $db |"
 done
+if [ -n "$PERF" ]; then
+	cat <<EOT
+
+System calls and context switches per request of each tier: one more
+${PERF_SECONDS}s throughput run of each setup under \`perf stat -e
+raw_syscalls:sys_enter,context-switches -p PIDS\` (its req/s not counted).
+
+| Setup | syscalls/req proxy + ocss + upstream | context switches/req proxy + ocss + upstream |
+|---|---:|---:|
+EOT
+	for s in $SETUPS; do
+		echo "| $(name "$s") | $(per_req "$s" front raw_syscalls:sys_enter) + $(per_req "$s" ocss raw_syscalls:sys_enter) + $(per_req "$s" up raw_syscalls:sys_enter) | $(per_req "$s" front context-switches) + $(per_req "$s" ocss context-switches) + $(per_req "$s" up context-switches) |"
+	done
+fi
 cat <<EOT
 
 ocss-fcgi worker RSS (VmRSS, KiB; sum over the workers, each in brackets): at

@@ -2,6 +2,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -176,6 +179,73 @@ test_unwritable(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(e.msg, "/nonexistent/dir"));
 }
 
+/* In a child, since the file-size limit is per process: line 2 fits only
+ * half; it must fail and leave no half line, and line 3 must follow line
+ * 1 directly. */
+static void
+shortwrite_child(const char *path)
+{
+	struct ocss_audit	*a;
+	struct ocss_audit_event	 e;
+	struct ocss_err		 err;
+	struct rlimit		 rl;
+	struct stat		 st;
+
+	signal(SIGXFSZ, SIG_IGN);
+	if ((a = ocss_audit_open(path, OCSS_FSYNC_NEVER, &err)) == NULL)
+		_exit(10);
+	memset(&e, 0, sizeof(e));
+	e.event = "test";
+	e.decision = "allow";
+	e.request_id = "line-1";
+	if (ocss_audit_write(a, &e) != 0 || stat(path, &st) != 0)
+		_exit(11);
+	getrlimit(RLIMIT_FSIZE, &rl);
+	rl.rlim_cur = (rlim_t)(st.st_size + st.st_size / 2);
+	setrlimit(RLIMIT_FSIZE, &rl);
+	e.request_id = "line-2";
+	if (ocss_audit_write(a, &e) != -1)
+		_exit(12);
+	rl.rlim_cur = rl.rlim_max;
+	setrlimit(RLIMIT_FSIZE, &rl);
+	e.request_id = "line-3";
+	if (ocss_audit_write(a, &e) != 0)
+		_exit(13);
+	ocss_audit_close(a);
+	_exit(0);
+}
+
+static void
+test_short_write(void)
+{
+	char	 path[] = "/tmp/ocss-audit-sw-XXXXXX", line[512];
+	FILE	*f;
+	pid_t	 pid;
+	int	 fd, status, n = 0;
+
+	CU_ASSERT_FATAL((fd = mkstemp(path)) != -1);
+	close(fd);
+	if ((pid = fork()) == 0)
+		shortwrite_child(path);
+	CU_ASSERT_FATAL(pid > 0);
+	CU_ASSERT_EQUAL(waitpid(pid, &status, 0), pid);
+	CU_ASSERT(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f = fopen(path, "r"));
+	while (fgets(line, sizeof(line), f) != NULL) {
+		json_object *o = json_tokener_parse(line);
+
+		CU_ASSERT_PTR_NOT_NULL(o);
+		CU_ASSERT_PTR_NULL(strstr(line, "line-2"));
+		CU_ASSERT_PTR_NOT_NULL(strstr(line, n == 0 ? "line-1" :
+		    "line-3"));
+		json_object_put(o);
+		n++;
+	}
+	fclose(f);
+	CU_ASSERT_EQUAL(n, 2);
+	unlink(path);
+}
+
 void
 suite_audit(void)
 {
@@ -185,4 +255,6 @@ suite_audit(void)
 	    test_concurrent_append);
 	ocss_test_add(s, "record fields", test_fields);
 	ocss_test_add(s, "unwritable path named", test_unwritable);
+	ocss_test_add(s, "a short write leaves no half line",
+	    test_short_write);
 }

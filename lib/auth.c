@@ -17,16 +17,19 @@ struct auth_path {
 
 struct ocss_auth {
 	unsigned char	 digest[SHA256_DIGEST_LENGTH];
+	EVP_MD		*md;	/* fetched once: an implicit fetch per digest
+				 * costs more than the digest itself */
 	struct auth_path paths[MAX_PATHS];
 	size_t		 npaths;
 };
 
 static int
-sha256(const void *p, size_t n, unsigned char out[SHA256_DIGEST_LENGTH])
+sha256(const struct ocss_auth *a, const void *p, size_t n,
+    unsigned char out[SHA256_DIGEST_LENGTH])
 {
 	unsigned int len = 0;
 
-	return EVP_Digest(p, n, out, &len, EVP_sha256(), NULL) == 1 ? 0 : -1;
+	return EVP_Digest(p, n, out, &len, a->md, NULL) == 1 ? 0 : -1;
 }
 
 struct ocss_auth *
@@ -42,8 +45,10 @@ ocss_auth_new(const char *token, struct ocss_err *err)
 		ocss_err_set(err, "out of memory");
 		return NULL;
 	}
-	if (sha256(token, strlen(token), a->digest) == -1) {
+	if ((a->md = EVP_MD_fetch(NULL, "SHA256", NULL)) == NULL ||
+	    sha256(a, token, strlen(token), a->digest) == -1) {
 		ocss_err_set(err, "SHA-256 unavailable in libcrypto");
+		EVP_MD_free(a->md);
 		free(a);
 		return NULL;
 	}
@@ -59,6 +64,7 @@ ocss_auth_free(struct ocss_auth *a)
 		return;
 	for (i = 0; i < a->npaths; i++)
 		free(a->paths[i].path);
+	EVP_MD_free(a->md);
 	OPENSSL_cleanse(a, sizeof(*a));
 	free(a);
 }
@@ -110,7 +116,7 @@ ocss_auth_check(const struct ocss_auth *a, const char *h)
 		return OCSS_AUTH_MISSING;
 	/* Comparing fixed-size digests makes the time independent of where
 	 * the presented token first differs, and of its length. */
-	if (sha256(h, n, d) == -1)
+	if (sha256(a, h, n, d) == -1)
 		return OCSS_AUTH_BAD;
 	same = CRYPTO_memcmp(d, a->digest, sizeof(d)) == 0;
 	OPENSSL_cleanse(d, sizeof(d));

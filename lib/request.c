@@ -168,6 +168,9 @@ ocss_request_header(const struct ocss_request *r, const char *name)
 	return NULL;
 }
 
+static _Thread_local unsigned char pool[256];
+static _Thread_local size_t pool_left;
+
 void
 ocss_request_set_id(struct ocss_request *r)
 {
@@ -188,11 +191,19 @@ ocss_request_set_id(struct ocss_request *r)
 			return;
 		}
 	}
-	/* RAND_bytes only fails when the kernel has no entropy to give; an
-	 * id is not a secret, so fall back to getentropy() and then zeros. */
-	if (RAND_bytes(rnd, sizeof(rnd)) != 1 &&
-	    getentropy(rnd, sizeof(rnd)) == -1)
-		memset(rnd, 0, sizeof(rnd));
+	/* An id is not a secret: random bytes are drawn 16 ids at a time
+	 * per thread.  Threads start with an empty pool, and no request is
+	 * handled before the workers fork, so no two processes share one.
+	 * RAND_bytes only fails when the kernel has no entropy to give; then
+	 * getentropy(), then zeros. */
+	if (pool_left < sizeof(rnd)) {
+		if (RAND_bytes(pool, sizeof(pool)) != 1 &&
+		    getentropy(pool, sizeof(pool)) == -1)
+			memset(pool, 0, sizeof(pool));
+		pool_left = sizeof(pool);
+	}
+	memcpy(rnd, pool + sizeof(pool) - pool_left, sizeof(rnd));
+	pool_left -= sizeof(rnd);
 	for (i = 0; i < sizeof(rnd); i++) {
 		r->id[2 * i] = hex[rnd[i] >> 4];
 		r->id[2 * i + 1] = hex[rnd[i] & 0xf];
@@ -246,7 +257,9 @@ ocss_respond(struct ocss_writer *w, const struct ocss_request *r, int status,
 		return -1;
 	if (len && w->body(w->arg, body, len) == -1)
 		return -1;
-	return w->flush(w->arg);
+	/* No flush: a complete answer leaves with the end of the request,
+	 * in one write. */
+	return 0;
 }
 
 int
@@ -282,7 +295,7 @@ ocss_respond_error(struct ocss_writer *w, const struct ocss_request *r,
 	if (w->head(w->arg, status, h, n) == -1 ||
 	    w->body(w->arg, b.data, b.len) == -1)
 		goto out;
-	rc = w->flush(w->arg);
+	rc = 0;		/* sent with the end of the request, as above */
 out:
 	ocss_buf_free(&b);
 	return rc;

@@ -242,12 +242,16 @@ health(struct ocss_gw_thread *t, struct ocss_request *r,
 	ocss_buf_free(&b);
 }
 
-int
-ocss_gw_read_body(struct ocss_gw_thread *t, struct ocss_request *r, size_t max)
+static int
+read_body(struct ocss_gw_thread *t, struct ocss_request *r, size_t max)
 {
 	ssize_t	 n;
 
 	ocss_buf_reset(&t->body);
+	/* Declared too large: refused before a byte is read or reserved. */
+	if (r->content_length >= 0 &&
+	    (unsigned long long)r->content_length > max)
+		return 413;
 	if (r->content_length > 0 &&
 	    ocss_buf_reserve(&t->body, (size_t)r->content_length) == -1)
 		return 500;
@@ -268,6 +272,32 @@ ocss_gw_read_body(struct ocss_gw_thread *t, struct ocss_request *r, size_t max)
 	    t->body.len != (unsigned long long)r->content_length)
 		return 400;
 	return 0;
+}
+
+int
+ocss_gw_read_body(struct ocss_gw_thread *t, struct ocss_request *r,
+    struct ocss_writer *w, const char *event, size_t max,
+    const char *too_large)
+{
+	int	 st;
+
+	switch ((st = read_body(t, r, max))) {
+	case 0:
+		return 0;
+	case 413:
+		ocss_gw_deny(t, r, w, event, 413, "body_too_large", too_large,
+		    NULL, 0);
+		break;
+	case 400:
+		ocss_gw_deny(t, r, w, event, 400, "bad_body",
+		    "request body truncated or unreadable", NULL, 0);
+		break;
+	default:
+		ocss_gw_deny(t, r, w, event, 500, "internal", "out of memory",
+		    NULL, 0);
+		break;
+	}
+	return st;
 }
 
 static int
@@ -331,12 +361,9 @@ governance_rest(struct ocss_gw_thread *t, struct ocss_request *r,
 		return;
 	}
 	ocss_buf_reset(&t->body);
-	if (may_have_body(r) && (st = ocss_gw_read_body(t, r, GOV_REST_MAX_BODY))) {
-		ocss_gw_deny(t, r, w, "governance", st, st == 413 ? "body_too_large" :
-		    "bad_body", st == 413 ? "governance requests are small" :
-		    "request body truncated or unreadable", NULL, 0);
+	if (may_have_body(r) && ocss_gw_read_body(t, r, w, "governance",
+	    GOV_REST_MAX_BODY, "governance requests are small") != 0)
 		return;
-	}
 	ocss_gw_maybe_cleanup(t, now);
 	ocss_buf_reset(&t->out);
 	ocss_buf_reset(&t->extra);
@@ -359,9 +386,8 @@ governance_rest(struct ocss_gw_thread *t, struct ocss_request *r,
 	    t->out.len);
 }
 
-/* Audit each sanitizer finding; -1 when that fails and we fail closed. */
-static int
-audit_findings(struct ocss_gw_thread *t, struct ocss_request *r,
+int
+ocss_gw_audit_findings(struct ocss_gw_thread *t, const struct ocss_request *r,
     const char *decision, int status)
 {
 	const struct ocss_sanitize_report *rep = &t->srep;
@@ -371,11 +397,27 @@ audit_findings(struct ocss_gw_thread *t, struct ocss_request *r,
 		ocss_buf_reset(&t->extra);
 		if (ocss_sanitize_finding_json(&rep->findings[i], &t->extra))
 			ocss_buf_reset(&t->extra);
-		if (ocss_gw_audit(t, r, "sanitizer", decision, rep->findings[i].rule_id,
-		    status, t->extra.len ? t->extra.data : NULL) == -1)
+		if (ocss_gw_audit(t, r, "sanitizer", decision,
+		    rep->findings[i].rule_id, status, t->extra.len ?
+		    t->extra.data : NULL) == -1)
 			return -1;
 	}
 	return 0;
+}
+
+void
+ocss_gw_audit_rscan(struct ocss_gw_thread *t, const struct ocss_request *r,
+    const struct ocss_rscan_report *rep, size_t from, const char *decision)
+{
+	size_t	 i;
+
+	for (i = from; i < rep->n; i++) {
+		ocss_buf_reset(&t->extra);
+		if (ocss_rscan_finding_json(&rep->v[i], &t->extra) == -1)
+			ocss_buf_reset(&t->extra);
+		(void)ocss_gw_audit(t, r, "response_scan", decision,
+		    rep->v[i].rule_id, 0, t->extra.len ? t->extra.data : NULL);
+	}
 }
 
 /*
@@ -396,7 +438,7 @@ sanitize(struct ocss_gw_thread *t, struct ocss_request *r,
 	case OCSS_SANITIZE_PASS:
 		return 1;
 	case OCSS_SANITIZE_STRIPPED:
-		if (audit_findings(t, r, "strip", 0) == -1) {
+		if (ocss_gw_audit_findings(t, r, "strip", 0) == -1) {
 			(void)ocss_respond_error(w, r, 503, "audit_unavailable",
 			    "the audit log cannot be written", NULL, 0);
 			return 0;
@@ -407,7 +449,7 @@ sanitize(struct ocss_gw_thread *t, struct ocss_request *r,
 	default:
 		status = st == OCSS_SANITIZE_ERROR ? 500 : 400;
 		if (t->srep.nfindings)
-			(void)audit_findings(t, r, "reject", status);
+			(void)ocss_gw_audit_findings(t, r, "reject", status);
 		else
 			(void)ocss_gw_audit(t, r, "sanitizer", "deny", t->srep.reason,
 			    status, NULL);
@@ -429,16 +471,7 @@ static void
 rf_audit_new(struct rfilter *f, const struct ocss_rscan_report *rep,
     const char *decision)
 {
-	size_t	 i;
-
-	for (i = f->seen; i < rep->n; i++) {
-		ocss_buf_reset(&f->t->extra);
-		if (ocss_rscan_finding_json(&rep->v[i], &f->t->extra) == -1)
-			ocss_buf_reset(&f->t->extra);
-		(void)ocss_gw_audit(f->t, f->r, "response_scan", decision,
-		    rep->v[i].rule_id, 0, f->t->extra.len ?
-		    f->t->extra.data : NULL);
-	}
+	ocss_gw_audit_rscan(f->t, f->r, rep, f->seen, decision);
 	f->seen = rep->n;
 }
 
@@ -624,7 +657,7 @@ proxy(struct ocss_gw_thread *t, struct ocss_request *r, struct ocss_writer *w)
 	struct rfilter		 rf;
 	struct ocss_err		 err;
 	json_object		*json = NULL;
-	int			 st, status;
+	int			 status;
 	const char		*code, *msg;
 
 	memset(&f, 0, sizeof(f));
@@ -642,15 +675,9 @@ proxy(struct ocss_gw_thread *t, struct ocss_request *r, struct ocss_writer *w)
 	 * through as it arrives. */
 	if (may_have_body(r) && (is_json(r) ||
 	    strncmp(t->canon.data, "/v1/", 4) == 0)) {
-		if ((st = ocss_gw_read_body(t, r, cfg->max_body)) != 0) {
-			ocss_gw_deny(t, r, w, "request", st, st == 413 ?
-			    "body_too_large" : st == 400 ? "bad_body" :
-			    "internal", st == 413 ?
-			    "request body exceeds OCSS_MAX_BODY" : st == 400 ?
-			    "request body truncated or unreadable" :
-			    "out of memory", NULL, 0);
+		if (ocss_gw_read_body(t, r, w, "request", cfg->max_body,
+		    "request body exceeds OCSS_MAX_BODY") != 0)
 			return;
-		}
 		f.body = t->body.data;
 		f.body_len = t->body.len;
 		json = t->body.len ? parse_json(t) : NULL;

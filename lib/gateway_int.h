@@ -56,15 +56,29 @@ struct ocss_gw_thread {
 int	ocss_gw_audit(struct ocss_gw_thread *, const struct ocss_request *r,
 	    const char *event, const char *decision, const char *reason,
 	    int status, const char *extra);
+/* One audit line per finding of t->srep (event "sanitizer"); -1 as for
+ * ocss_gw_audit(). */
+int	ocss_gw_audit_findings(struct ocss_gw_thread *,
+	    const struct ocss_request *r, const char *decision, int status);
+/* One audit line per response-scanner finding from index from on. */
+struct ocss_rscan_report;
+void	ocss_gw_audit_rscan(struct ocss_gw_thread *,
+	    const struct ocss_request *r, const struct ocss_rscan_report *,
+	    size_t from, const char *decision);
 /* Refuse: audit line, then JSON error. */
 void	ocss_gw_deny(struct ocss_gw_thread *, struct ocss_request *,
 	    struct ocss_writer *, const char *event, int status,
 	    const char *code, const char *msg, const struct ocss_header *extra,
 	    size_t nextra);
-/* Read the whole body (at most max bytes) into t->body, NUL-terminated.
- * 0, or the HTTP status to refuse with (400, 413, 500). */
+/*
+ * Read the whole body (at most max bytes, by Content-Length before any
+ * byte and by count) into t->body, NUL-terminated.  0, or the status of
+ * the refusal it sent and audited as event: 413 (too_large is the
+ * message), 400 (truncated) or 500.
+ */
 int	ocss_gw_read_body(struct ocss_gw_thread *, struct ocss_request *,
-	    size_t max);
+	    struct ocss_writer *, const char *event, size_t max,
+	    const char *too_large);
 /* Expire old state now and then (at most once a minute per thread). */
 void	ocss_gw_maybe_cleanup(struct ocss_gw_thread *, int64_t now_ms);
 

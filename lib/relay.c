@@ -249,24 +249,6 @@ queue_reply(struct ocss_gw_thread *t, const struct ocss_request *r,
 
 /* ---- checks on the request path ---- */
 
-static int
-audit_sanitizer(struct ocss_gw_thread *t, const struct ocss_request *r,
-    const char *decision)
-{
-	size_t	 i;
-
-	for (i = 0; i < t->srep.nfindings; i++) {
-		ocss_buf_reset(&t->extra);
-		if (ocss_sanitize_finding_json(&t->srep.findings[i], &t->extra))
-			ocss_buf_reset(&t->extra);
-		if (ocss_gw_audit(t, r, "sanitizer", decision,
-		    t->srep.findings[i].rule_id, 0, t->extra.len ?
-		    t->extra.data : NULL) == -1)
-			return -1;
-	}
-	return 0;
-}
-
 struct qmatch {
 	const char	*text;
 	char		*hit;
@@ -352,7 +334,7 @@ relay_message(struct ocss_gw_thread *t, struct ocss_request *r,
 		case OCSS_SANITIZE_PASS:
 			break;
 		case OCSS_SANITIZE_STRIPPED:
-			if (audit_sanitizer(t, r, "strip") == -1)
+			if (ocss_gw_audit_findings(t, r, "strip", 0) == -1)
 				return (struct verdict){ 503, "error",
 				    "audit_unavailable" };
 			text = t->srep.body.data;
@@ -360,7 +342,7 @@ relay_message(struct ocss_gw_thread *t, struct ocss_request *r,
 			break;
 		default:
 			if (t->srep.nfindings)
-				(void)audit_sanitizer(t, r, "reject");
+				(void)ocss_gw_audit_findings(t, r, "reject", 0);
 			else
 				(void)ocss_gw_audit(t, r, "sanitizer", "deny",
 				    t->srep.reason, 200, NULL);
@@ -510,24 +492,8 @@ static int
 body_ok(struct ocss_gw_thread *t, struct ocss_request *r,
     struct ocss_writer *w)
 {
-	size_t	 max = t->gw->cfg->wh_max_body;
-	int	 st;
-
-	if (r->content_length >= 0 &&
-	    (unsigned long long)r->content_length > max) {
-		ocss_gw_deny(t, r, w, "webhook", 413, "body_too_large",
-		    "webhook body exceeds WEBHOOK_MAX_BODY", NULL, 0);
-		return 0;
-	}
-	if ((st = ocss_gw_read_body(t, r, max)) != 0) {
-		ocss_gw_deny(t, r, w, "webhook", st, st == 413 ?
-		    "body_too_large" : st == 400 ? "bad_body" : "internal",
-		    st == 413 ? "webhook body exceeds WEBHOOK_MAX_BODY" :
-		    st == 400 ? "request body truncated or unreadable" :
-		    "out of memory", NULL, 0);
-		return 0;
-	}
-	return 1;
+	return ocss_gw_read_body(t, r, w, "webhook", t->gw->cfg->wh_max_body,
+	    "webhook body exceeds WEBHOOK_MAX_BODY") == 0;
 }
 
 static void
@@ -762,6 +728,17 @@ cap_flush(void *arg)
 	return 0;
 }
 
+/* The webhook request a job came from, as its audit lines name it. */
+static void
+job_audit_req(struct ocss_relay *rl, const struct ocss_job_rec *j,
+    struct ocss_request *r)
+{
+	jobreq_init(r, j, 0);
+	r->uri = strcmp(j->platform, "telegram") == 0 ?
+	    OCSS_RELAY_TELEGRAM_PATH : OCSS_RELAY_WHATSAPP_PATH;
+	ocss_buf_reset(&rl->st->canon);
+}
+
 static void
 job_audit(struct ocss_relay *rl, const struct ocss_job_rec *j,
     const char *event, const char *decision, const char *reason, int status,
@@ -769,10 +746,7 @@ job_audit(struct ocss_relay *rl, const struct ocss_job_rec *j,
 {
 	struct ocss_request r;
 
-	jobreq_init(&r, j, 0);
-	r.uri = strcmp(j->platform, "telegram") == 0 ?
-	    OCSS_RELAY_TELEGRAM_PATH : OCSS_RELAY_WHATSAPP_PATH;
-	ocss_buf_reset(&rl->st->canon);
+	job_audit_req(rl, j, &r);
 	(void)ocss_gw_audit(rl->st, &r, event, decision, reason, status,
 	    extra);
 }
@@ -811,7 +785,7 @@ static int
 run_chat(struct ocss_relay *rl, struct ocss_job_rec *j)
 {
 	struct ocss_gw_thread	*t = rl->st;
-	struct ocss_request	 r;
+	struct ocss_request	 r, ar;
 	struct ocss_fwd		 f;
 	struct ocss_fwd_result	 res;
 	struct capture		 cap = { &rl->resp, 0 };
@@ -860,14 +834,8 @@ run_chat(struct ocss_relay *rl, struct ocss_job_rec *j)
 		for (i = 0; i < rep.n; i++)
 			if (rep.v[i].action == OCSS_RULE_REJECT)
 				cut = 1;
-		for (i = 0; i < rep.n; i++) {
-			ocss_buf_reset(&t->extra);
-			if (ocss_rscan_finding_json(&rep.v[i], &t->extra) == -1)
-				ocss_buf_reset(&t->extra);
-			job_audit(rl, j, "response_scan", cut ? "cut" : "flag",
-			    rep.v[i].rule_id, 0, t->extra.len ?
-			    t->extra.data : NULL);
-		}
+		job_audit_req(rl, j, &ar);
+		ocss_gw_audit_rscan(t, &ar, &rep, 0, cut ? "cut" : "flag");
 		ocss_rscan_report_free(&rep);
 		if (!cut) {
 			if (ocss_buf_putc(&rl->tmp, '\0') == -1)

@@ -213,9 +213,9 @@ ocss_gw_audit(struct ocss_gw_thread *t, const struct ocss_request *r,
 }
 
 void
-ocss_gw_deny(struct ocss_gw_thread *t, struct ocss_request *r, struct ocss_writer *w,
-    const char *event, int status, const char *code, const char *msg,
-    const struct ocss_header *extra, size_t nextra)
+ocss_gw_deny(struct ocss_gw_thread *t, struct ocss_request *r,
+    struct ocss_writer *w, const char *event, int status, const char *code,
+    const char *msg, const struct ocss_header *extra, size_t nextra)
 {
 	(void)ocss_gw_audit(t, r, event, "deny", code, status, NULL);
 	(void)ocss_respond_error(w, r, status, code, msg, extra, nextra);
@@ -370,8 +370,8 @@ governance_rest(struct ocss_gw_thread *t, struct ocss_request *r,
 	st = ocss_gov_rest(t->gw->gov, t->store, r->method, sub, r->query,
 	    t->body.data, t->body.len, now, &t->out, &reason, &t->extra);
 	if (st == 500 || t->out.len == 0) {
-		ocss_gw_deny(t, r, w, "governance", 500, "internal", "internal error",
-		    NULL, 0);
+		ocss_gw_deny(t, r, w, "governance", 500, "internal",
+		    "internal error", NULL, 0);
 		return;
 	}
 	/* Operator decisions are audited before they are answered. */
@@ -451,8 +451,8 @@ sanitize(struct ocss_gw_thread *t, struct ocss_request *r,
 		if (t->srep.nfindings)
 			(void)ocss_gw_audit_findings(t, r, "reject", status);
 		else
-			(void)ocss_gw_audit(t, r, "sanitizer", "deny", t->srep.reason,
-			    status, NULL);
+			(void)ocss_gw_audit(t, r, "sanitizer", "deny",
+			    t->srep.reason, status, NULL);
 		ocss_buf_reset(&t->out);
 		if (ocss_sanitize_error_json(&t->srep, &t->out) == -1) {
 			(void)ocss_respond_error(w, r, 500, "internal",
@@ -520,8 +520,8 @@ rf_data(void *arg, const char *p, size_t len, struct ocss_writer *w)
 		return 0;
 	}
 	if ((n = ocss_rscan_feed(f->scan, p, len, &err)) == -1) {
-		(void)ocss_gw_audit(f->t, f->r, "response_scan", "error", err.msg, 0,
-		    NULL);
+		(void)ocss_gw_audit(f->t, f->r, "response_scan", "error",
+		    err.msg, 0, NULL);
 		return 0;
 	}
 	if (n == 0)
@@ -557,8 +557,8 @@ rf_held(void *arg, const char *body, size_t len, struct ocss_header *extra,
 	if (ocss_rscan_buffer(f->t->gw->indirect, f->t->isc, body, len, &rep,
 	    &err) == -1) {
 		/* Could not be scanned: say so rather than pass it as clean. */
-		(void)ocss_gw_audit(f->t, f->r, "response_scan", "error", err.msg, 0,
-		    NULL);
+		(void)ocss_gw_audit(f->t, f->r, "response_scan", "error",
+		    err.msg, 0, NULL);
 		extra[0].name = "X-Prompt-Guard";
 		extra[0].value = "error; not scanned";
 		*nextra = 1;
@@ -605,9 +605,9 @@ govern(struct ocss_gw_thread *t, struct ocss_request *r,
 	ocss_gw_maybe_cleanup(t, in.now_ms);
 	if (ocss_gov_evaluate(t->gw->gov, t->store, &in, res, &err) == -1) {
 		fprintf(stderr, "ocss: %s\n", err.msg);
-		ocss_gw_deny(t, r, w, "governance", 503, "governance_unavailable",
-		    "governance state cannot be read; refusing (fail closed)",
-		    NULL, 0);
+		ocss_gw_deny(t, r, w, "governance", 503,
+		    "governance_unavailable", "governance state cannot be "
+		    "read; refusing (fail closed)", NULL, 0);
 		return 0;
 	}
 	switch (res->decision) {
@@ -627,8 +627,8 @@ govern(struct ocss_gw_thread *t, struct ocss_request *r,
 		*nadd = 2;
 		return 1;
 	case OCSS_GOV_APPROVAL:
-		if (ocss_gw_audit(t, r, "governance", "require_approval", res->reason,
-		    202, res->audit.data) == -1) {
+		if (ocss_gw_audit(t, r, "governance", "require_approval",
+		    res->reason, 202, res->audit.data) == -1) {
 			(void)ocss_respond_error(w, r, 503, "audit_unavailable",
 			    "the audit log cannot be written", NULL, 0);
 			return 0;
@@ -637,8 +637,8 @@ govern(struct ocss_gw_thread *t, struct ocss_request *r,
 		    res->body.data, res->body.len);
 		return 0;
 	default:
-		(void)ocss_gw_audit(t, r, "governance", "deny", res->reason, 403,
-		    res->audit.len ? res->audit.data : NULL);
+		(void)ocss_gw_audit(t, r, "governance", "deny", res->reason,
+		    403, res->audit.len ? res->audit.data : NULL);
 		(void)ocss_respond(w, r, 403, "application/json",
 		    res->body.data, res->body.len);
 		return 0;
@@ -684,9 +684,9 @@ proxy(struct ocss_gw_thread *t, struct ocss_request *r, struct ocss_writer *w)
 		/* Declared JSON must be JSON: a lenient upstream parser must
 		 * not see tool calls the inspection could not. */
 		if (json == NULL && is_json(r) && t->body.len) {
-			ocss_gw_deny(t, r, w, "request", 400, "bad_json", "the body is "
-			    "not valid JSON (or nested deeper than 64)",
-			    NULL, 0);
+			ocss_gw_deny(t, r, w, "request", 400, "bad_json",
+			    "the body is not valid JSON (or nested deeper "
+			    "than 64)", NULL, 0);
 			return;
 		}
 		if (json != NULL && t->gw->gov != NULL &&
@@ -712,13 +712,14 @@ proxy(struct ocss_gw_thread *t, struct ocss_request *r, struct ocss_writer *w)
 	if (ocss_path_encode(t->canon.data, t->canon.len, &t->target) == -1 ||
 	    (*r->query && (ocss_buf_putc(&t->target, '?') == -1 ||
 	    ocss_buf_puts(&t->target, r->query) == -1))) {
-		ocss_gw_deny(t, r, w, "request", 500, "internal", "out of memory",
-		    NULL, 0);
+		ocss_gw_deny(t, r, w, "request", 500, "internal",
+		    "out of memory", NULL, 0);
 		goto done;
 	}
 	f.target = t->target.data;
 
-	if (ocss_gw_audit(t, r, "proxy", "allow", "authenticated", 0, NULL) == -1) {
+	if (ocss_gw_audit(t, r, "proxy", "allow", "authenticated", 0,
+	    NULL) == -1) {
 		(void)ocss_respond_error(w, r, 503, "audit_unavailable",
 		    "the audit log cannot be written", NULL, 0);
 		goto done;
@@ -730,8 +731,9 @@ proxy(struct ocss_gw_thread *t, struct ocss_request *r, struct ocss_writer *w)
 		goto done;
 	}
 	if (res.outcome == OCSS_FWD_CUT) {
-		(void)ocss_gw_audit(t, r, "response_scan", "cut", "stream cut by an "
-		    "indirect-injection rule", res.status, NULL);
+		(void)ocss_gw_audit(t, r, "response_scan", "cut",
+		    "stream cut by an indirect-injection rule", res.status,
+		    NULL);
 		goto done;
 	}
 
@@ -767,7 +769,8 @@ proxy(struct ocss_gw_thread *t, struct ocss_request *r, struct ocss_writer *w)
 	/* On memory exhaustion the line goes out without the details. */
 	ocss_buf_reset(&t->extra);
 	if (ocss_buf_puts(&t->extra, "\"detail\":\"") == -1 ||
-	    ocss_buf_json_str(&t->extra, res.detail, strlen(res.detail)) == -1 ||
+	    ocss_buf_json_str(&t->extra, res.detail,
+	    strlen(res.detail)) == -1 ||
 	    ocss_buf_printf(&t->extra, "\",\"upstream_status\":%d,"
 	    "\"bytes_down\":%lld,\"head_sent\":%s", res.status,
 	    res.bytes_down, res.head_sent ? "true" : "false") == -1)
@@ -805,7 +808,8 @@ ocss_gateway_handle(struct ocss_gw_thread *t, struct ocss_request *r,
 	plen = strcspn(r->uri, "?");
 	if (ocss_path_canon(r->uri, plen, &t->canon, &err) == -1) {
 		ocss_buf_reset(&t->canon);
-		ocss_gw_deny(t, r, w, "request", 400, "bad_path", err.msg, NULL, 0);
+		ocss_gw_deny(t, r, w, "request", 400, "bad_path", err.msg,
+		    NULL, 0);
 		return;
 	}
 	switch (ocss_auth_classify(t->gw->auth, t->canon.data)) {

@@ -163,7 +163,8 @@ query_arg(const char *q, const char *key, struct ocss_buf *b)
 			if (*p == '+')
 				n = ocss_buf_putc(b, ' ');
 			else if (*p == '%' && e - p > 2 &&
-			    (hi = ocss_hexval(p[1])) >= 0 && (lo = ocss_hexval(p[2])) >= 0) {
+			    (hi = ocss_hexval(p[1])) >= 0 &&
+			    (lo = ocss_hexval(p[2])) >= 0) {
 				n = ocss_buf_putc(b, (char)(hi * 16 + lo));
 				p += 2;
 			} else
@@ -385,7 +386,8 @@ relay_message(struct ocss_gw_thread *t, struct ocss_request *r,
 			(void)ocss_gw_audit(t, r, "governance",
 			    "require_approval", gres.reason, 202,
 			    gres.audit.len ? gres.audit.data : NULL);
-			if (asprintf(&msg, TXT_APPROVAL, gres.approval_id) != -1)
+			if (asprintf(&msg, TXT_APPROVAL,
+			    gres.approval_id) != -1)
 				queue_reply(t, r, platform, m, msg);
 			v = (struct verdict){ 202, "require_approval",
 			    gres.reason };
@@ -638,7 +640,8 @@ whatsapp(struct ocss_gw_thread *t, struct ocss_request *r,
 		    "message ids already seen or outside the window" };
 out:
 	if (v.status == 409)
-		(void)ocss_respond_error(w, r, 409, "replay", v.reason, NULL, 0);
+		(void)ocss_respond_error(w, r, 409, "replay", v.reason, NULL,
+		    0);
 	else
 		respond_json(w, r, v.status, v.decision, v.reason);
 	ocss_wh_msgs_free(&ms);
@@ -825,8 +828,9 @@ run_chat(struct ocss_relay *rl, struct ocss_job_rec *j)
 		job_audit(rl, j, "upstream_error", "error",
 		    "answer is not a chat completion", 502, NULL);
 	} else {
-		if (rl->g->indirect != NULL && ocss_rscan_buffer(rl->g->indirect,
-		    t->isc, rl->resp.data, rl->resp.len, &rep, &err) == -1) {
+		if (rl->g->indirect != NULL &&
+		    ocss_rscan_buffer(rl->g->indirect, t->isc, rl->resp.data,
+		    rl->resp.len, &rep, &err) == -1) {
 			job_audit(rl, j, "response_scan", "error", err.msg, 0,
 			    NULL);
 			cut = 1;	/* not scanned: not sent */

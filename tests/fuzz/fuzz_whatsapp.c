@@ -8,24 +8,13 @@
 
 #include <json-c/json.h>
 
+#include "split.h"
 #include "webhook.h"
 
 #define SIG	"sha256=0000000000000000000000000000000000000000000000000000" \
 		"000000000000"
 
 int LLVMFuzzerTestOneInput(const uint8_t *, size_t);
-
-static void
-split_all(const char *t, size_t len, size_t max)
-{
-	size_t	 off, n;
-
-	for (off = 0; off < len; off += n)
-		if ((n = ocss_wh_split(t + off, len - off, max)) == 0 ||
-		    n > len - off || (off + n < len &&
-		    ((unsigned char)t[off + n] & 0xc0) == 0x80))
-			abort();
-}
 
 static void
 reply(const struct ocss_wh_msg *m)

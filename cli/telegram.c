@@ -30,13 +30,12 @@
 #include "buf.h"
 #include "commands.h"
 #include "config.h"
+#include "relay.h"
 #include "webhook.h"
 
 #define PROG		"ocss telegram"
 #define ANSWER_MAX	(1024 * 1024)	/* Bot API answers are a few hundred
 					 * bytes; more is not the Bot API */
-#define CONNECT_TIMEOUT	10L
-#define TOTAL_TIMEOUT	30L
 #define WEBHOOK_PATH	"/webhook/telegram"	/* where the gateway listens */
 #define SECRET_CHARS	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz" \
 	"0123456789_-"
@@ -225,17 +224,6 @@ token_ok(const char *token)
 	return n > 0 && strspn(token, SECRET_CHARS ":") == n;
 }
 
-static size_t
-on_answer(char *data, size_t size, size_t n, void *arg)
-{
-	struct ocss_buf	*b = arg;
-	size_t		 len = size * n;
-
-	if (b->len + len > ANSWER_MAX || ocss_buf_append(b, data, len) == -1)
-		return 0;	/* curl gives up: CURLE_WRITE_ERROR */
-	return len;
-}
-
 /* Whether URL's path (query and fragment aside) ends in WEBHOOK_PATH. */
 static bool
 leads_to_gateway(const char *url)
@@ -260,7 +248,6 @@ bot_call(const struct ocss_config *cfg, const char *method, const char *body,
     long *status)
 {
 	struct ocss_buf		 url = OCSS_BUF_INIT, ans = OCSS_BUF_INIT;
-	struct curl_slist	*hl = NULL;
 	json_object		*o = NULL;
 	CURL			*h = NULL;
 	CURLcode		 cc;
@@ -271,30 +258,16 @@ bot_call(const struct ocss_config *cfg, const char *method, const char *body,
 	errbuf[0] = '\0';
 	if (ocss_buf_printf(&url, "%s/bot%s/%s", cfg->tg_api_base,
 	    cfg->tg_bot_token, method) == -1 ||
-	    (h = curl_easy_init()) == NULL ||
-	    (hl = curl_slist_append(NULL, "Content-Type: application/json")) ==
-	    NULL) {
+	    (h = curl_easy_init()) == NULL) {
 		why = "out of memory";
 		goto done;
 	}
-	curl_easy_setopt(h, CURLOPT_URL, url.data);
-	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hl);
-	curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
-	curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
-	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_answer);
-	curl_easy_setopt(h, CURLOPT_WRITEDATA, &ans);
-	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, CONNECT_TIMEOUT);
-	curl_easy_setopt(h, CURLOPT_TIMEOUT, TOTAL_TIMEOUT);
-	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
-	curl_easy_setopt(h, CURLOPT_USERAGENT, "ocss/" PACKAGE_VERSION);
-	if ((cc = curl_easy_perform(h)) != CURLE_OK) {
+	if ((cc = ocss_relay_post_json(h, url.data, NULL, body, strlen(body),
+	    &ans, ANSWER_MAX, status, errbuf)) != CURLE_OK) {
 		why = cc == CURLE_WRITE_ERROR ? "the answer is over 1 MiB" :
 		    errbuf[0] != '\0' ? errbuf : curl_easy_strerror(cc);
 		goto done;
 	}
-	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, status);
 	if (ans.len > 0 && ocss_buf_putc(&ans, '\0') == 0)
 		o = json_tokener_parse(ans.data);
 	if (o != NULL && !json_object_is_type(o, json_type_object)) {
@@ -319,7 +292,6 @@ done:
 		explicit_bzero(url.data, url.len);
 	ocss_buf_free(&url);
 	ocss_buf_free(&ans);
-	curl_slist_free_all(hl);
 	if (h != NULL)
 		curl_easy_cleanup(h);
 	return o;

@@ -1,3 +1,5 @@
+#include "autoconf.h"
+
 #include <ctype.h>
 #include <errno.h>
 #include <pthread.h>
@@ -859,14 +861,66 @@ run_chat(struct ocss_relay *rl, struct ocss_job_rec *j)
 	return j->kind != NULL;
 }
 
-static size_t
-on_resp(char *p, size_t size, size_t n, void *arg)
-{
-	struct ocss_buf *b = arg;
+struct capped {
+	struct ocss_buf	*b;
+	size_t		 max;
+};
 
-	if (b->len + size * n > 65536 || ocss_buf_append(b, p, size * n))
+static size_t
+on_capped(char *p, size_t size, size_t n, void *arg)
+{
+	struct capped	*c = arg;
+
+	if (c->b->len + size * n > c->max ||
+	    ocss_buf_append(c->b, p, size * n) == -1)
 		return 0;
 	return size * n;
+}
+
+CURLcode
+ocss_relay_post_json(CURL *h, const char *url, const char *auth,
+    const char *body, size_t len, struct ocss_buf *ans, size_t max,
+    long *status, char *errbuf)
+{
+	struct curl_slist *hl, *nh;
+	struct capped	 c = { ans, max };
+	CURLcode	 cc;
+
+	*status = 0;
+	if ((hl = curl_slist_append(NULL, "Content-Type: application/json")) ==
+	    NULL)
+		return CURLE_OUT_OF_MEMORY;
+	if (auth != NULL) {
+		if ((nh = curl_slist_append(hl, auth)) == NULL) {
+			curl_slist_free_all(hl);
+			return CURLE_OUT_OF_MEMORY;
+		}
+		hl = nh;
+	}
+	if (errbuf != NULL)
+		errbuf[0] = '\0';
+	curl_easy_reset(h);
+	curl_easy_setopt(h, CURLOPT_URL, url);
+	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hl);
+	curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
+	curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)len);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_capped);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, &c);
+	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, 10L);
+	curl_easy_setopt(h, CURLOPT_TIMEOUT, (long)PLATFORM_TIMEOUT_S);
+	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(h, CURLOPT_USERAGENT, "ocss/" PACKAGE_VERSION);
+	if (errbuf != NULL)
+		curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
+	if ((cc = curl_easy_perform(h)) == CURLE_OK)
+		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, status);
+	/* Nothing on the handle may point at what is freed here. */
+	curl_easy_setopt(h, CURLOPT_HTTPHEADER, NULL);
+	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, NULL);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, NULL);
+	curl_slist_free_all(hl);
+	return cc;
 }
 
 /*
@@ -879,7 +933,6 @@ send_part(struct ocss_relay *rl, const struct ocss_job_rec *j,
     const char *text, size_t len, int64_t *retry_ms, char *why, size_t wsz)
 {
 	const struct ocss_config *cfg = rl->cfg;
-	struct curl_slist *hl = NULL, *nh;
 	struct curl_header *ra;
 	struct ocss_buf	 body = OCSS_BUF_INIT, auth = OCSS_BUF_INIT;
 	json_object	*o = NULL, *par, *v;
@@ -910,32 +963,14 @@ send_part(struct ocss_relay *rl, const struct ocss_job_rec *j,
 		    "WHATSAPP_PHONE_NUMBER_ID is not set: cannot reply");
 		goto out;
 	}
-	if ((nh = curl_slist_append(hl, "Content-Type: application/json")) ==
-	    NULL || (hl = nh, !tg && (nh = curl_slist_append(hl,
-	    auth.data)) == NULL)) {
-		snprintf(why, wsz, "out of memory");
-		goto out;
-	}
-	hl = nh;
-	curl_easy_reset(rl->curl);
-	curl_easy_setopt(rl->curl, CURLOPT_URL, rl->url.data);
-	curl_easy_setopt(rl->curl, CURLOPT_HTTPHEADER, hl);
-	curl_easy_setopt(rl->curl, CURLOPT_POSTFIELDS, body.data);
-	curl_easy_setopt(rl->curl, CURLOPT_POSTFIELDSIZE, (long)body.len);
-	curl_easy_setopt(rl->curl, CURLOPT_WRITEFUNCTION, on_resp);
-	curl_easy_setopt(rl->curl, CURLOPT_WRITEDATA, &rl->resp);
-	curl_easy_setopt(rl->curl, CURLOPT_CONNECTTIMEOUT, 10L);
-	curl_easy_setopt(rl->curl, CURLOPT_TIMEOUT, (long)PLATFORM_TIMEOUT_S);
-	curl_easy_setopt(rl->curl, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(rl->curl, CURLOPT_PROTOCOLS_STR, "http,https");
-	cc = curl_easy_perform(rl->curl);
+	cc = ocss_relay_post_json(rl->curl, rl->url.data, tg ? NULL : auth.data,
+	    body.data, body.len, &rl->resp, 65536, &status, NULL);
 	if (cc != CURLE_OK) {
 		/* Never the URL: it holds the bot token. */
 		snprintf(why, wsz, "%s", curl_easy_strerror(cc));
 		rc = 1;
 		goto out;
 	}
-	curl_easy_getinfo(rl->curl, CURLINFO_RESPONSE_CODE, &status);
 	if (status >= 200 && status < 300) {
 		rc = 0;
 		goto out;
@@ -960,7 +995,6 @@ send_part(struct ocss_relay *rl, const struct ocss_job_rec *j,
 	rc = status == 429 || status >= 500 || status == 408 ? 1 : -1;
 out:
 	json_object_put(o);
-	curl_slist_free_all(hl);
 	ocss_buf_free(&body);
 	if (auth.data != NULL)
 		explicit_bzero(auth.data, auth.len);

@@ -14,6 +14,9 @@
 #ifndef OCSS_RELAY_H
 #define OCSS_RELAY_H
 
+#include <curl/curl.h>
+
+#include "buf.h"
 #include "err.h"
 #include "request.h"
 
@@ -39,5 +42,17 @@ void	ocss_relay_handle(struct ocss_gw_thread *, struct ocss_request *,
 /* Run due outbox jobs in the calling thread until none is due or max
  * were run (tests and benchmarks).  Returns the number run, or -1. */
 int	ocss_relay_run_due(struct ocss_relay *, int max, struct ocss_err *);
+
+/*
+ * One call to a platform API (the relay's replies, ocss telegram): POST
+ * body (JSON) to url with handle h, reset first; 10 s to connect, 30 s in
+ * all, http(s) only.  auth is a whole header line or NULL.  At most max
+ * bytes of the answer are appended to ans (more: CURLE_WRITE_ERROR).
+ * errbuf (CURL_ERROR_SIZE) or NULL gets curl's words.  *status is the
+ * HTTP status, 0 when there is none.  h keeps the answer's headers.
+ */
+CURLcode ocss_relay_post_json(CURL *h, const char *url, const char *auth,
+	    const char *body, size_t len, struct ocss_buf *ans, size_t max,
+	    long *status, char *errbuf);
 
 #endif

@@ -417,16 +417,12 @@ leet_fold(char *s, size_t len)
 
 /*
  * Candidates for the derived-segment finders, noted while segment 0 is
- * normalised (the same loop already walks every word): single letters or
- * digits (spaced-letter runs start there), maximal base64-alphabet runs
- * long enough to decode (start, end pairs, without '=' padding), and every
- * '%' and '&'.
+ * normalised (the same loop already walks every byte): single letters or
+ * digits (ASCII letters or digits between two bytes that are not; spaced-
+ * letter runs start there), maximal runs of base64-alphabet bytes long
+ * enough to decode (start, end pairs, without '=' padding), and every '%'
+ * and '&'.
  */
-struct cands {
-	size_t	 bs;		/* start of the current base64 run */
-	int	 inrun;
-};
-
 static int
 push_pos(size_t **v, size_t *nv, size_t *cap, size_t x)
 {
@@ -443,61 +439,109 @@ push_pos(size_t **v, size_t *nv, size_t *cap, size_t x)
 	return 0;
 }
 
-/* The base64 run open at cs ends before s[i]. */
+/* A byte outside the base64 alphabet at i ends the run [*bs, i); the next
+ * one may start at next. */
 static int
-cand_close(struct ocss_norm *n, struct cands *cs, const unsigned char *s,
-    size_t len, size_t i)
+run_end(struct ocss_norm *n, size_t *bs, size_t i, size_t next)
 {
-	(void)s;
-	(void)len;
-	cs->inrun = 0;
-	if (i - cs->bs < OCSS_NORM_MIN_B64 && i - cs->bs < OCSS_NORM_MIN_HEX)
-		return 0;
-	if (push_pos(&n->runs, &n->nruns, &n->runcap, cs->bs) == -1 ||
-	    push_pos(&n->runs, &n->nruns, &n->runcap, i) == -1)
-		return -1;
+	if (i - *bs >= OCSS_NORM_MIN_B64 || i - *bs >= OCSS_NORM_MIN_HEX) {
+		if (push_pos(&n->runs, &n->nruns, &n->runcap, *bs) == -1 ||
+		    push_pos(&n->runs, &n->nruns, &n->runcap, i) == -1)
+			return -1;
+	}
+	*bs = next;
 	return 0;
 }
 
-/* An ASCII byte c = s[i] that is not a letter or digit. */
+#define is_alnum(c)	(cls[(unsigned char)(c)] & C_ALNUM)
+#define is_b64(c)	(cls[(unsigned char)(c)] & C_B64)
+
+/* The candidates at ASCII byte s[i] (segment 0, one byte at a time). */
 static int
-cand_sep(struct ocss_norm *n, struct cands *cs, const unsigned char *s,
-    size_t len, size_t i, unsigned c)
+cand_byte(struct ocss_norm *n, const unsigned char *s, size_t len, size_t i,
+    size_t *bs)
 {
-	if (cls[c] & C_B64) {
-		if (!cs->inrun) {
-			cs->bs = i;
-			cs->inrun = 1;
-		}
-		return 0;
-	}
+	unsigned c = s[i];
+
+	if (is_alnum(c) && (i == 0 || !is_alnum(s[i - 1])) &&
+	    (i + 1 == len || !is_alnum(s[i + 1])) &&
+	    push_pos(&n->cand, &n->ncand, &n->candcap, i) == -1)
+		return -1;
 	if ((c == '%' || c == '&') &&
 	    push_pos(&n->escs, &n->nescs, &n->esccap, i) == -1)
 		return -1;
-	if (!cs->inrun)
-		return 0;
-	if (i - cs->bs < OCSS_NORM_MIN_B64 && i - cs->bs < OCSS_NORM_MIN_HEX) {
-		cs->inrun = 0;		/* the common case: a short word */
-		return 0;
+	if (!is_b64(c))
+		return run_end(n, bs, i, i + 1);
+	return 0;
+}
+
+/*
+ * Eight ASCII bytes at a time (SWAR): a mask has the top bit of every
+ * byte that qualifies.  The bytes are < 0x80, so no sum carries into the
+ * next byte.
+ */
+#define HIGHS		(ONES * 0x80)
+#define RANGE(x, lo, hi) \
+	(((x) + ONES * (0x80 - (lo))) & ~((x) + ONES * (0x7F - (hi))) & HIGHS)
+#define BYTE_AT(m)	((size_t)__builtin_ctzll(m) >> 3)
+#define LAST_AT(m)	((size_t)(63 - __builtin_clzll(m)) >> 3)
+
+/* The candidates in the ASCII block x = s[i..i+8) with alnum mask a. */
+static int
+cand_block(struct ocss_norm *n, const unsigned char *s, size_t len, size_t i,
+    uint64_t x, uint64_t a, size_t *bs)
+{
+	uint64_t before, after, m, nb;
+
+	before = (a << 8) | (i > 0 && is_alnum(s[i - 1]) ? 0x80 : 0);
+	after = (a >> 8) | (i + 8 < len && is_alnum(s[i + 8]) ?
+	    UINT64_C(0x80) << 56 : 0);
+	for (m = a & ~before & ~after; m != 0; m &= m - 1)
+		if (push_pos(&n->cand, &n->ncand, &n->candcap, i +
+		    BYTE_AT(m)) == -1)
+			return -1;
+	if ((~a & HIGHS) == 0)
+		return 0;	/* letters and digits: the run goes on */
+	if ((~a & ~RANGE(x, ' ', ' ') & HIGHS) == 0) {
+		nb = ~a & HIGHS;	/* spaces only */
+	} else {
+		for (m = RANGE(x, '%', '%') | RANGE(x, '&', '&'); m != 0;
+		    m &= m - 1)
+			if (push_pos(&n->escs, &n->nescs, &n->esccap, i +
+			    BYTE_AT(m)) == -1)
+				return -1;
+		nb = ~(a | RANGE(x, '+', '+') | RANGE(x, '-', '-') |
+		    RANGE(x, '/', '/') | RANGE(x, '_', '_')) & HIGHS;
+		if (nb == 0)
+			return 0;
 	}
-	return cand_close(n, cs, s, len, i);
+	/* Runs inside the block are shorter than 8: only the one that ends
+	 * at its first non-base64 byte can be long. */
+	if (run_end(n, bs, i + BYTE_AT(nb), i + BYTE_AT(nb) + 1) == -1)
+		return -1;
+	*bs = i + LAST_AT(nb) + 1;
+	return 0;
 }
 
 /*
  * Normalises s[0..len) into a new segment.  Byte i of s is original byte i,
  * or, for a derived text (ms != NULL), original bytes [ms[i], me[i]).
+ * Segment 0 goes eight bytes at a time while they are ASCII: letters
+ * lower-cased, digits kept, other bytes one space (a space after a space
+ * is absorbed, which ends the linear anchor).
  */
 static int
 norm_text(struct ocss_norm *n, const unsigned char *s, size_t len,
     const size_t *ms, const size_t *me, enum ocss_norm_via via)
 {
 	struct seg	*sg;
-	struct cands	 cs;
 	size_t		 segstart = n->olen, ol, i = 0, ao, ai, nb, a0 = n->nan,
-			 ws;
+			 bs = 0, j;
 	int32_t		 cp;
 	unsigned	 c, m;
 	int		 cand = ms == NULL;	/* segment 0 */
+	uint64_t	 x, a, sep, ab, ob;
+	char		*o;
 
 	if (n->nseg == n->segcap) {
 		size_t ncap = n->segcap ? n->segcap * 2 : 8;
@@ -510,47 +554,64 @@ norm_text(struct ocss_norm *n, const unsigned char *s, size_t len,
 		return -1;
 	ol = ao = segstart;
 	ai = 0;
-	cs.bs = 0;
-	cs.inrun = 0;
 	if (cand)
 		n->ncand = n->nruns = n->nescs = 0;
+	o = n->out;
 	while (i < len) {
-		c = s[i];
-		if (c < 0x80 && ms == NULL) {
-			char *o = n->out;	/* no aliasing reloads */
-
-			ws = i;
-			while ((m = amap[c]) != 0) {
-				o[ol++] = (char)m;
-				if (++i == len)
-					break;
-				if ((c = s[i]) >= 0x80)
-					break;
-			}
-			if (i > ws) {		/* a run of letters and digits */
-				if (i - ws == 1 && push_pos(&n->cand,
-				    &n->ncand, &n->candcap, ws) == -1)
+		if (cand && len - i >= 8) {
+			memcpy(&x, s + i, 8);
+			if ((x & HIGHS) == 0) {
+				a = RANGE(x, '0', '9') | RANGE(x, 'a', 'z') |
+				    RANGE(x, 'A', 'Z');
+				if (cand_block(n, s, len, i, x, a, &bs) == -1)
 					return -1;
-				if (!cs.inrun) {
-					cs.bs = ws;
-					cs.inrun = 1;
+				/* letters lower case, the rest spaces */
+				ob = x + (RANGE(x, 'A', 'Z') >> 2);
+				sep = ~a & HIGHS;
+				ob = (ob & ~((sep >> 7) * 0xFF)) | (sep >> 2);
+				ab = sep & ((sep << 8) |
+				    (ol == segstart || o[ol - 1] == ' ' ?
+				    0x80 : 0));
+				memcpy(o + ol, &ob, 8);
+				if (ab == 0) {
+					ol += 8;
+					i += 8;
+					continue;
 				}
-			}
-			if (i == len || c >= 0x80 || m != 0)
+				/* absorbed spaces: drop them */
+				j = BYTE_AT(ab);
+				ol += j;
+				for (; j < 8; j++) {
+					if (!((ab >> (8 * j + 7)) & 1)) {
+						o[ol++] = (char)(ob >> (8 * j));
+						continue;
+					}
+					if (ol > ao && anchor_push(n, ao, ai,
+					    ai + (ol - ao), 1) == -1)
+						return -1;
+					ao = ol;
+					ai = i + j + 1;
+				}
+				i += 8;
 				continue;
-			if (cand_sep(n, &cs, s, len, i, c) == -1)
+			}
+		}
+		c = s[i];
+		if (c < 0x80 && cand) {
+			if (cand_byte(n, s, len, i, &bs) == -1)
 				return -1;
-			if (ol == segstart || o[ol - 1] == ' ') {
+			if ((m = amap[c]) != 0)
+				o[ol++] = (char)m;
+			else if (ol > segstart && o[ol - 1] != ' ')
+				o[ol++] = ' ';
+			else {
 				/* Absorbed: ends the linear run. */
 				if (ol > ao && anchor_push(n, ao, ai,
 				    ai + (ol - ao), 1) == -1)
 					return -1;
-				i++;
 				ao = ol;
-				ai = i;
-				continue;
+				ai = i + 1;
 			}
-			o[ol++] = ' ';
 			i++;
 			continue;
 		}
@@ -559,19 +620,20 @@ norm_text(struct ocss_norm *n, const unsigned char *s, size_t len,
 			nb = 1;
 		} else
 			nb = utf8_dec(s + i, len - i, &cp);
-		if (cand && cs.inrun && cand_close(n, &cs, s, len, i) == -1)
+		if (cand && run_end(n, &bs, i, i + nb) == -1)
 			return -1;
 		n->olen = ol;
 		if (out_reserve(n, (len - i) + DECOMP_MAX * 4 + 2) == -1)
 			return -1;
+		o = n->out;
 		if (ol > ao && anchor_push(n, ao, ai, ai + (ol - ao), 1) == -1)
 			return -1;
 		ao = ol;
 		if (cp >= 0 && cp < 0x80) {
 			if (amap[cp])
-				n->out[ol++] = (char)amap[cp];
-			else if (ol > segstart && n->out[ol - 1] != ' ')
-				n->out[ol++] = ' ';
+				o[ol++] = (char)amap[cp];
+			else if (ol > segstart && o[ol - 1] != ' ')
+				o[ol++] = ' ';
 		} else
 			emit_cp(n, cp, &ol, segstart);
 		if (ol > ao && anchor_push(n, ao, ms ? ms[i] : i,
@@ -583,13 +645,11 @@ norm_text(struct ocss_norm *n, const unsigned char *s, size_t len,
 	}
 	if (ol > ao && anchor_push(n, ao, ai, ai + (ol - ao), 1) == -1)
 		return -1;
-	if (cand) {
-		if (cs.inrun && cand_close(n, &cs, s, len, len) == -1)
-			return -1;
-	}
-	n->out[ol] = '\0';
+	if (cand && run_end(n, &bs, len, len) == -1)
+		return -1;
+	o[ol] = '\0';
 	n->olen = ol;
-	leet_fold(n->out + segstart, ol - segstart);
+	leet_fold(o + segstart, ol - segstart);
 	sg = &n->seg[n->nseg++];
 	sg->start = segstart;
 	sg->end = ol;
@@ -614,8 +674,6 @@ b64val(unsigned c)
 		return 63;
 	return -1;
 }
-
-#define is_alnum(c)	(cls[(unsigned char)(c)] & C_ALNUM)
 
 /* Decoded text is worth scanning when it is valid UTF-8 text: no control
  * characters, and at least half of it letters, digits or spaces. */
@@ -879,8 +937,6 @@ try_run(struct ocss_norm *n, const struct src *x, size_t rs, size_t re,
 	}
 	return add_derived(n, depth, OCSS_VIA_BASE64);
 }
-
-#define is_b64(c)	(cls[(unsigned char)(c)] & C_B64)
 
 static int find_derived_from(struct ocss_norm *, const struct src *, int,
     size_t);

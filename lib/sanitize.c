@@ -5,6 +5,7 @@
  */
 #include <limits.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +29,7 @@ struct walk {
 	struct ocss_sanitize_report	*rep;
 	struct ocss_findings		 f;
 	struct ocss_buf			 cl[2];	/* cleaned text, two rounds */
+	struct ocss_buf			 dec[2];	/* fast path: decoded */
 	char				 path[PATH_MAX_LEN];
 	size_t				 plen;
 	size_t				 ntexts;
@@ -499,6 +501,421 @@ walk_body(struct walk *w, json_object *root)
 		}
 }
 
+/*
+ * The fast path.  Most bodies hold nothing any rule matches, and building
+ * json-c's object tree costs more than scanning the texts.  One pass over
+ * the body checks that it is JSON of a strict subset of what json-c
+ * accepts (RFC 8259, UTF-8 without surrogates, no \u0000 or escaped
+ * surrogates, no escaped keys, nesting one level under the limit) and
+ * scans in place every string value at a path the walk above can reach,
+ * duplicate keys and all.  When every one of those scans finds nothing,
+ * the body passes: the walk would have scanned a subset of the same texts.
+ * Anything else (a finding, a limit, JSON outside the subset) leaves the
+ * decision to the json-c walk, which then does all the work again.
+ */
+enum role {
+	V_OTHER, V_ROOT, V_MSGS, V_MSG, V_CONTENT, V_PART, V_TEXT, V_CALLS,
+	V_CALL, V_CALLFN, V_ARGS, V_TOOLS, V_TOOL, V_TOOLFN, V_ANY
+};
+
+struct fast {
+	struct walk		*w;
+	const unsigned char	*s;
+	size_t			 len, pos, ntexts;
+	int			 depth, level;	/* level 1: inside arguments */
+	struct ocss_buf		*dec;		/* decoded strings, by level */
+};
+
+#define F_ONES		UINT64_C(0x0101010101010101)
+#define F_HIGHS		(F_ONES * 0x80)
+#define is_ws(c)	((c) == ' ' || (c) == '\n' || (c) == '\r' || (c) == '\t')
+
+static enum role
+member_role(enum role r, const unsigned char *k, size_t kl)
+{
+#define KEY(name)	(kl == sizeof(name) - 1 && memcmp(k, name, kl) == 0)
+	switch (r) {
+	case V_ROOT:
+		if (KEY("messages") || KEY("prompt") || KEY("input"))
+			return V_MSGS;
+		if (KEY("instructions"))
+			return V_TEXT;
+		if (KEY("system"))
+			return V_CONTENT;
+		return KEY("tools") ? V_TOOLS : V_OTHER;
+	case V_MSG:
+		if (KEY("content") || KEY("output"))
+			return V_CONTENT;
+		if (KEY("tool_calls"))
+			return V_CALLS;
+		return KEY("function_call") ? V_CALLFN : V_OTHER;
+	case V_PART:
+		return KEY("text") ? V_TEXT : V_OTHER;
+	case V_CALL:
+		return KEY("function") ? V_CALLFN : V_OTHER;
+	case V_CALLFN:
+		return KEY("arguments") ? V_ARGS : V_OTHER;
+	case V_TOOL:
+		return KEY("function") ? V_TOOLFN : V_OTHER;
+	case V_TOOLFN:
+		return KEY("description") ? V_TEXT : V_OTHER;
+	case V_ANY:
+		return V_ANY;
+	default:
+		return V_OTHER;
+	}
+#undef KEY
+}
+
+static enum role
+element_role(enum role r)
+{
+	switch (r) {
+	case V_MSGS:	return V_MSG;
+	case V_CONTENT:	return V_PART;
+	case V_CALLS:	return V_CALL;
+	case V_TOOLS:	return V_TOOL;
+	case V_ANY:	return V_ANY;
+	default:	return V_OTHER;
+	}
+}
+
+/* The string whose quote is at s[pos]: its bytes [*a, *b), *esc when it
+ * has escapes; pos moves past it.  -1: not in the subset. */
+static int
+f_string(struct fast *f, size_t *a, size_t *b, int *esc)
+{
+	const unsigned char *s = f->s;
+	size_t		 i = f->pos + 1, k;
+	uint64_t	 x, y, m;
+	int		 v;
+
+	*esc = 0;
+	for (;;) {
+		/* skip bytes that are none of '"', '\\', < 0x20, >= 0x80 */
+		while (i + 8 <= f->len) {
+			memcpy(&x, s + i, 8);
+			y = x & ~F_HIGHS;
+			m = (x | ~(y + F_ONES * 0x60) |
+			    ~((y ^ F_ONES * '"') + F_ONES * 0x7F) |
+			    ~((y ^ F_ONES * '\\') + F_ONES * 0x7F)) & F_HIGHS;
+			if (m != 0) {
+				i += (size_t)__builtin_ctzll(m) >> 3;
+				break;
+			}
+			i += 8;
+		}
+		if (i >= f->len)
+			return -1;
+		if (s[i] == '"')
+			break;
+		if (s[i] >= 0x80) {
+			if ((k = ocss_utf8_seq(s + i, f->len - i)) == 0)
+				return -1;
+			i += k;
+			continue;
+		}
+		if (s[i] != '\\' || i + 1 >= f->len)
+			return -1;	/* control character, or truncated */
+		*esc = 1;
+		if (strchr("\"\\/bfnrt", s[i + 1]) != NULL && s[i + 1] != '\0') {
+			i += 2;
+			continue;
+		}
+		if (s[i + 1] != 'u' || i + 6 > f->len)
+			return -1;
+		for (v = 0, k = 2; k < 6; k++) {
+			if (ocss_hexval(s[i + k]) < 0)
+				return -1;
+			v = v * 16 + ocss_hexval(s[i + k]);
+		}
+		if (v == 0 || (v >= 0xD800 && v <= 0xDFFF))
+			return -1;
+		i += 6;
+	}
+	*a = f->pos + 1;
+	*b = i;
+	f->pos = i + 1;
+	return 0;
+}
+
+/* The string s[a..b) (escapes checked) decoded into f->dec[level]. */
+static int
+f_decode(struct fast *f, size_t a, size_t b)
+{
+	struct ocss_buf	*d = &f->dec[f->level];
+	const unsigned char *s = f->s;
+	const unsigned char *p;
+	char		 u[3];
+	unsigned	 v;
+	size_t		 k;
+
+	ocss_buf_reset(d);
+	while (a < b) {
+		p = memchr(s + a, '\\', b - a);
+		k = p ? (size_t)(p - (s + a)) : b - a;
+		if (ocss_buf_append(d, s + a, k) == -1)
+			return -1;
+		if ((a += k) == b)
+			break;
+		switch (s[a + 1]) {
+		case 'b':	u[0] = '\b'; break;
+		case 'f':	u[0] = '\f'; break;
+		case 'n':	u[0] = '\n'; break;
+		case 'r':	u[0] = '\r'; break;
+		case 't':	u[0] = '\t'; break;
+		case 'u':
+			v = (unsigned)(ocss_hexval(s[a + 2]) << 12 |
+			    ocss_hexval(s[a + 3]) << 8 |
+			    ocss_hexval(s[a + 4]) << 4 | ocss_hexval(s[a + 5]));
+			a += 6;
+			if (v < 0x80) {
+				u[0] = (char)v;
+				k = 1;
+			} else if (v < 0x800) {
+				u[0] = (char)(0xC0 | (v >> 6));
+				u[1] = (char)(0x80 | (v & 0x3F));
+				k = 2;
+			} else {
+				u[0] = (char)(0xE0 | (v >> 12));
+				u[1] = (char)(0x80 | ((v >> 6) & 0x3F));
+				u[2] = (char)(0x80 | (v & 0x3F));
+				k = 3;
+			}
+			if (ocss_buf_append(d, u, k) == -1)
+				return -1;
+			continue;
+		default:	u[0] = (char)s[a + 1]; break;	/* " \ / */
+		}
+		if (ocss_buf_append(d, u, 1) == -1)
+			return -1;
+		a += 2;
+	}
+	return ocss_buf_putc(d, '\0') == -1 ? -1 : 0;
+}
+
+/* One text: 0 when no rule matches it, -1 otherwise (or at a limit). */
+static int
+f_scan(struct fast *f, const char *s, size_t len)
+{
+	struct walk	*w = f->w;
+	struct ocss_err	 err;
+
+	if (len > w->lim.max_string || ++f->ntexts > w->lim.max_texts)
+		return -1;
+	ocss_findings_reset(&w->f);
+	return ocss_rules_scan(w->rs, w->sc, s, len, OCSS_SCAN_FIRST_REJECT,
+	    &w->f, &err) == 0 ? 0 : -1;
+}
+
+static int f_value(struct fast *, enum role);
+
+static void
+f_ws(struct fast *f)
+{
+	while (f->pos < f->len && is_ws(f->s[f->pos]))
+		f->pos++;
+}
+
+static int
+f_literal(struct fast *f, const char *lit)
+{
+	size_t	 n = strlen(lit);
+
+	if (f->len - f->pos < n || memcmp(f->s + f->pos, lit, n) != 0)
+		return -1;
+	f->pos += n;
+	return 0;
+}
+
+/* -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)? */
+static int
+f_number(struct fast *f)
+{
+	const unsigned char *s = f->s;
+	size_t	 i = f->pos, d;
+
+#define DIGITS() do { \
+		for (d = i; i < f->len && s[i] >= '0' && s[i] <= '9'; i++) \
+			; \
+		if (i == d) \
+			return -1; \
+	} while (0)
+	if (i < f->len && s[i] == '-')
+		i++;
+	if (i < f->len && s[i] == '0')
+		i++;
+	else
+		DIGITS();
+	if (i < f->len && s[i] == '.') {
+		i++;
+		DIGITS();
+	}
+	if (i < f->len && (s[i] == 'e' || s[i] == 'E')) {
+		i++;
+		if (i < f->len && (s[i] == '+' || s[i] == '-'))
+			i++;
+		DIGITS();
+	}
+#undef DIGITS
+	f->pos = i;
+	return 0;
+}
+
+static int
+f_object(struct fast *f, enum role r)
+{
+	size_t	 ka, kb;
+	int	 esc;
+
+	if (++f->depth >= f->w->lim.max_depth)
+		return -1;
+	f->pos++;
+	f_ws(f);
+	if (f->pos < f->len && f->s[f->pos] == '}') {
+		f->pos++;
+		f->depth--;
+		return 0;
+	}
+	for (;;) {
+		if (f->pos >= f->len || f->s[f->pos] != '"' ||
+		    f_string(f, &ka, &kb, &esc) == -1 || esc)
+			return -1;
+		f_ws(f);
+		if (f->pos >= f->len || f->s[f->pos] != ':')
+			return -1;
+		f->pos++;
+		if (f_value(f, member_role(r, f->s + ka, kb - ka)) == -1)
+			return -1;
+		f_ws(f);
+		if (f->pos >= f->len)
+			return -1;
+		if (f->s[f->pos] == '}')
+			break;
+		if (f->s[f->pos] != ',')
+			return -1;
+		f->pos++;
+		f_ws(f);
+	}
+	f->pos++;
+	f->depth--;
+	return 0;
+}
+
+static int
+f_array(struct fast *f, enum role r)
+{
+	if (++f->depth >= f->w->lim.max_depth)
+		return -1;
+	f->pos++;
+	f_ws(f);
+	if (f->pos < f->len && f->s[f->pos] == ']') {
+		f->pos++;
+		f->depth--;
+		return 0;
+	}
+	for (;;) {
+		if (f_value(f, element_role(r)) == -1)
+			return -1;
+		f_ws(f);
+		if (f->pos >= f->len)
+			return -1;
+		if (f->s[f->pos] == ']')
+			break;
+		if (f->s[f->pos] != ',')
+			return -1;
+		f->pos++;
+	}
+	f->pos++;
+	f->depth--;
+	return 0;
+}
+
+/* Tool call arguments s[0..len): a JSON object or array inside (its
+ * strings are the texts) or a text, as walk_arguments() decides. */
+static int
+f_args(struct fast *f, const char *s, size_t len)
+{
+	struct fast	 g = *f;
+	size_t		 i = 0;
+
+	while (i < len && is_ws((unsigned char)s[i]))
+		i++;
+	if (i == len || (s[i] != '{' && s[i] != '['))
+		return f_scan(f, s, len);	/* json-c finds no document */
+	if (len > f->w->lim.max_string)
+		return -1;
+	g.s = (const unsigned char *)s;
+	g.len = len;
+	g.pos = i;
+	g.depth = 0;
+	g.level = 1;
+	if (f_value(&g, V_ANY) == -1 || g.pos != len)
+		return -1;
+	f->ntexts = g.ntexts;
+	return 0;
+}
+
+static int
+f_value(struct fast *f, enum role r)
+{
+	const unsigned char *s = f->s;
+	size_t		 a, b;
+	int		 esc;
+	const char	*t;
+
+	f_ws(f);
+	if (f->pos >= f->len)
+		return -1;
+	switch (s[f->pos]) {
+	case '"':
+		if (f_string(f, &a, &b, &esc) == -1)
+			return -1;
+		if (r != V_MSGS && r != V_MSG && r != V_CONTENT &&
+		    r != V_PART && r != V_TEXT && r != V_ANY && r != V_ARGS)
+			return 0;
+		t = (const char *)s + a;
+		if (esc) {
+			if (f_decode(f, a, b) == -1)
+				return -1;
+			t = f->dec[f->level].data;
+			b = a + f->dec[f->level].len;
+		}
+		if (r == V_ARGS)
+			return f->level == 0 ? f_args(f, t, b - a) : -1;
+		return f_scan(f, t, b - a);
+	case '{':
+		return f_object(f, r);
+	case '[':
+		return f_array(f, r);
+	case 't':
+		return f_literal(f, "true");
+	case 'f':
+		return f_literal(f, "false");
+	case 'n':
+		return f_literal(f, "null");
+	default:
+		return f_number(f);
+	}
+}
+
+/* 1 when the fast path lets body[0..len) pass, 0 to take the json-c way. */
+static int
+fast_pass(struct walk *w, const char *body, size_t len)
+{
+	struct fast	 f;
+
+	memset(&f, 0, sizeof(f));
+	f.w = w;
+	f.s = (const unsigned char *)body;
+	f.len = len;
+	f.dec = w->dec;
+	if (f_value(&f, V_ROOT) == -1)
+		return 0;
+	f_ws(&f);
+	return f.pos == len;
+}
+
 static void
 walk_init(struct walk *w, const struct ocss_rules *rs,
     struct ocss_rules_scratch *sc, const struct ocss_sanitize_limits *lim,
@@ -522,6 +939,8 @@ walk_done(struct walk *w)
 	ocss_findings_free(&w->f);
 	ocss_buf_free(&w->cl[0]);
 	ocss_buf_free(&w->cl[1]);
+	ocss_buf_free(&w->dec[0]);
+	ocss_buf_free(&w->dec[1]);
 }
 
 enum ocss_sanitize_status
@@ -545,6 +964,8 @@ ocss_sanitize_body(const struct ocss_rules *rs, struct ocss_rules_scratch *sc,
 		decide(&w, OCSS_SANITIZE_BAD_INPUT, "body too large to parse");
 		goto done;
 	}
+	if (fast_pass(&w, body + i, len - i))
+		goto done;
 	if ((tok = json_tokener_new_ex(w.lim.max_depth)) == NULL) {
 		decide(&w, OCSS_SANITIZE_ERROR, "out of memory");
 		goto done;

@@ -481,6 +481,11 @@ cand_byte(struct ocss_norm *n, const unsigned char *s, size_t len, size_t i,
  * next byte.
  */
 #define HIGHS		(ONES * 0x80)
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+#define LE64(x)		__builtin_bswap64(x)	/* byte i: bits 8i.. */
+#else
+#define LE64(x)		(x)
+#endif
 #define RANGE(x, lo, hi) \
 	(((x) + ONES * (0x80 - (lo))) & ~((x) + ONES * (0x7F - (hi))) & HIGHS)
 #define BYTE_AT(m)	((size_t)__builtin_ctzll(m) >> 3)
@@ -560,6 +565,7 @@ norm_text(struct ocss_norm *n, const unsigned char *s, size_t len,
 	while (i < len) {
 		if (cand && len - i >= 8) {
 			memcpy(&x, s + i, 8);
+			x = LE64(x);
 			if ((x & HIGHS) == 0) {
 				a = RANGE(x, '0', '9') | RANGE(x, 'a', 'z') |
 				    RANGE(x, 'A', 'Z');
@@ -572,7 +578,9 @@ norm_text(struct ocss_norm *n, const unsigned char *s, size_t len,
 				ab = sep & ((sep << 8) |
 				    (ol == segstart || o[ol - 1] == ' ' ?
 				    0x80 : 0));
+				ob = LE64(ob);
 				memcpy(o + ol, &ob, 8);
+				ob = LE64(ob);
 				if (ab == 0) {
 					ol += 8;
 					i += 8;

@@ -41,7 +41,7 @@
 #define RF_ANCH		0x10	/* runs anchored at its start words */
 #define RF_MODEL	0x20	/* n-gram model, not a pattern */
 
-#define MODEL_MAGIC	"OCSSNG1"	/* + NUL: 8 bytes */
+#define MODEL_MAGIC	"OCSSNG2"	/* + NUL: 8 bytes */
 #define MODEL_MAXDIM	(1u << 24)
 
 #define MAX_PREFIXES	512	/* literal prefixes derived from one rule */
@@ -61,9 +61,11 @@ struct rule {
 	unsigned		 flags;
 	enum ocss_rule_action	 action;
 	enum ocss_rule_severity	 sev;
-	float			*mw;	/* RF_MODEL: weights[mdim] */
+	int16_t			*mw;	/* RF_MODEL: weights[mdim] / mscale */
 	uint32_t		 mdim;
-	float			 mbias, mlogit;	/* flag when score > mlogit */
+	int			 mbits;	/* mdim = 1 << mbits */
+	float			 mbias, mscale;
+	double			 mlogit;	/* flag when score > mlogit */
 	char			**ex[2];	/* [0] nomatch, [1] match */
 	size_t			 nex[2];
 };
@@ -93,6 +95,7 @@ struct ocss_rules {
 	size_t		 npfx;
 	uint16_t	*pfx_ix;	/* [bucket]: first entry; [bucket+1]: end */
 	uint64_t	 amask;		/* anchored rules */
+	int		 model;		/* some rule is a model */
 	struct kwent	*kw;		/* open addressing, nkw a power of 2 */
 	size_t		 nkw;
 	pcre2_code	*pre;		/* NULL: no prefilter */
@@ -106,8 +109,12 @@ struct ocss_rules_scratch {
 	struct ocss_norm	*norm;
 	struct whit		*wh;		/* words starting a prefix */
 	size_t			 nwh, whcap;
-	uint32_t		*stamp;		/* model features seen, by text */
-	uint32_t		 gen, sdim;
+	uint64_t		*th;		/* token hashes of segment 0 */
+	size_t			 nth, thcap;
+	uint64_t		*seen;		/* model features seen: bits */
+	uint32_t		*feat;		/* the features set in seen */
+	size_t			 featcap;
+	uint32_t		 sdim;
 };
 
 void
@@ -377,10 +384,11 @@ compile_rule(struct rule *r, const char *pat, uint32_t opt, const char *name,
 }
 
 /*
- * An n-gram model file (tests/tools/train-ngram.py): "OCSSNG1\0", uint32
+ * An n-gram model file (tests/tools/train-ngram.py): "OCSSNG2\0", uint32
  * dim (a power of two), uint32 flags, float32 bias, float32 threshold,
- * float32 weights[dim], all little endian.  path is relative to the
- * directory of the rule file (name).
+ * float32 scale, int16 weights[dim] (a weight is scale * weights[i]), all
+ * little endian.  path is relative to the directory of the rule file
+ * (name).
  */
 static uint32_t
 le32(const unsigned char *p)
@@ -403,7 +411,7 @@ static int
 load_model(struct rule *r, const char *file, json_object *o,
     const char *name, size_t idx, struct ocss_err *err)
 {
-	unsigned char	 hdr[24], wb[4];
+	unsigned char	 hdr[28], wb[2];
 	char		 path[4096];
 	const char	*slash;
 	json_object	*tv;
@@ -424,11 +432,16 @@ load_model(struct rule *r, const char *file, json_object *o,
 		return -1;
 	}
 	if (fread(hdr, 1, sizeof(hdr), f) != sizeof(hdr) ||
-	    memcmp(hdr, MODEL_MAGIC, 8) != 0 || (r->mdim = le32(hdr + 8)) == 0
+	    memcmp(hdr, MODEL_MAGIC, 8) != 0 || (r->mdim = le32(hdr + 8)) < 2
 	    || r->mdim > MODEL_MAXDIM || (r->mdim & (r->mdim - 1)) != 0)
 		goto bad;
 	r->mbias = lef(hdr + 16);
 	t = lef(hdr + 20);
+	r->mscale = lef(hdr + 24);
+	if (!isfinite(r->mbias) || !isfinite(r->mscale))
+		goto bad;
+	for (r->mbits = 0; (1u << r->mbits) < r->mdim; r->mbits++)
+		;
 	if (json_object_object_get_ex(o, "threshold", &tv))
 		t = json_object_get_double(tv);
 	if (!(t > 0.0 && t < 1.0)) {
@@ -437,18 +450,16 @@ load_model(struct rule *r, const char *file, json_object *o,
 		    "must be a probability between 0 and 1", name, idx, r->id);
 		return -1;
 	}
-	r->mlogit = (float)log(t / (1.0 - t));
-	if ((r->mw = calloc(r->mdim, sizeof(float))) == NULL) {
+	r->mlogit = log(t / (1.0 - t));
+	if ((r->mw = calloc(r->mdim, sizeof(int16_t))) == NULL) {
 		fclose(f);
 		ocss_err_set(err, "%s: out of memory", name);
 		return -1;
 	}
 	for (i = 0; i < r->mdim; i++) {
-		if (fread(wb, 1, 4, f) != 4)
+		if (fread(wb, 1, 2, f) != 2)
 			goto bad;
-		r->mw[i] = lef(wb);
-		if (!isfinite(r->mw[i]))
-			goto bad;
+		r->mw[i] = (int16_t)(uint16_t)(wb[0] | wb[1] << 8);
 	}
 	if (fgetc(f) != EOF)
 		goto bad;
@@ -1178,6 +1189,9 @@ ocss_rules_parse(const char *json, size_t len, const char *name,
 		    err) == -1)
 			goto fail;
 	}
+	for (i = 0; i < rs->n; i++)
+		if (rs->r[i].flags & RF_MODEL)
+			rs->model = 1;
 	if (parse_keywords(rs, rules, name, err) == -1)
 		goto fail;
 	build_anchors(rs, rules);
@@ -1319,8 +1333,8 @@ ocss_rules_scratch_new(const struct ocss_rules *rs)
 	    (sc->mctx = pcre2_match_context_create(NULL)) == NULL ||
 	    (sc->js = pcre2_jit_stack_create(32 * 1024, 1024 * 1024,
 	    NULL)) == NULL || (sc->norm = ocss_norm_new()) == NULL ||
-	    (sdim > 0 && (sc->stamp = calloc(sdim, sizeof(uint32_t))) ==
-	    NULL)) {
+	    (sdim > 0 && (sc->seen = calloc(sdim / 64 + 1,
+	    sizeof(uint64_t))) == NULL)) {
 		ocss_rules_scratch_free(sc);
 		return NULL;
 	}
@@ -1341,7 +1355,9 @@ ocss_rules_scratch_free(struct ocss_rules_scratch *sc)
 	pcre2_jit_stack_free(sc->js);
 	ocss_norm_free(sc->norm);
 	free(sc->wh);
-	free(sc->stamp);
+	free(sc->th);
+	free(sc->seen);
+	free(sc->feat);
 	free(sc);
 }
 
@@ -1410,67 +1426,135 @@ rule_matches(const struct ocss_rules *rs, size_t i,
 	return (int)hits;
 }
 
-/*
- * The words of segment s that start with a prefix of an anchored rule, in
- * text order, into sc->wh.  A word is a run of [a-z0-9] (the bytes \w
- * matches in a normalised segment), so a word start is where \b before a
- * letter or digit holds.
- */
-static int
-anchor_words(const struct ocss_rules *rs, struct ocss_rules_scratch *sc,
-    const char *s, size_t len)
+#define ONES	UINT64_C(0x0101010101010101)
+#define HIGHS	(ONES * 0x80)
+#define MIX1	UINT64_C(0x9E3779B97F4A7C15)	/* model hashes */
+#define MIX2	UINT64_C(0xD6E8FEB86659FD93)
+
+/* The up to 8 bytes at s (n of them there), zero-padded, little endian. */
+static uint64_t
+load8(const char *s, size_t n)
 {
-	static const unsigned char wc[256] = {
-		['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1,
-		['5'] = 1, ['6'] = 1, ['7'] = 1, ['8'] = 1, ['9'] = 1,
-		['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1,
-		['f'] = 1, ['g'] = 1, ['h'] = 1, ['i'] = 1, ['j'] = 1,
-		['k'] = 1, ['l'] = 1, ['m'] = 1, ['n'] = 1, ['o'] = 1,
-		['p'] = 1, ['q'] = 1, ['r'] = 1, ['s'] = 1, ['t'] = 1,
-		['u'] = 1, ['v'] = 1, ['w'] = 1, ['x'] = 1, ['y'] = 1,
-		['z'] = 1,
-	};
+	unsigned char	 b[8] = { 0 };
+	uint64_t	 x = 0;
+	int		 k;
+
+	memcpy(b, s, n < 8 ? n : 8);
+	for (k = 7; k >= 0; k--)
+		x = x << 8 | b[k];
+	return x;
+}
+
+static int
+push_hit(struct ocss_rules_scratch *sc, size_t pos, uint64_t mask)
+{
+	struct whit	*nw;
+	size_t		 ncap;
+
+	if (sc->nwh == sc->whcap) {
+		ncap = sc->whcap ? sc->whcap * 2 : 64;
+		if ((nw = realloc(sc->wh, ncap * sizeof(*nw))) == NULL)
+			return -1;
+		sc->wh = nw;
+		sc->whcap = ncap;
+	}
+	sc->wh[sc->nwh].pos = pos;
+	sc->wh[sc->nwh++].mask = mask;
+	return 0;
+}
+
+/* The word [a-z0-9]+ at s[w..w+wl): a hit when it starts with a prefix. */
+static int
+gate_word(const struct ocss_rules *rs, struct ocss_rules_scratch *sc,
+    const char *s, size_t w, size_t wl)
+{
 	const unsigned char *u = (const unsigned char *)s;
 	const struct pfx *p, *pe;
-	struct whit	*nw;
-	size_t		 i = 0, w, wl, b, ncap;
-	uint64_t	 mask;
+	size_t		 b, q;
+	uint64_t	 mask = 0;
 
-	sc->nwh = 0;
-	while (i < len) {
-		while (i < len && !wc[u[i]])
-			i++;
-		if (i == len)
-			break;
-		w = i;
-		while (i < len && wc[u[i]])
-			i++;
-		wl = i - w;
-		b = (size_t)(bslot[u[w]] - 1) * 37 + (wl > 1 ? bslot[u[w + 1]] :
-		    0);
-		p = rs->pfx + rs->pfx_ix[b];
-		pe = rs->pfx + rs->pfx_ix[b + 1];
-		for (mask = 0; p < pe; p++) {
-			size_t q;
-
-			if (p->len > wl)
-				continue;
-			for (q = 2; q < p->len && p->s[q] == s[w + q]; q++)
-				;	/* bytes 0 and 1 chose the bucket */
-			if (q >= p->len)
-				mask |= p->mask;
-		}
-		if (mask == 0)
+	b = (size_t)(bslot[u[w]] - 1) * 37 + (wl > 1 ? bslot[u[w + 1]] : 0);
+	p = rs->pfx + rs->pfx_ix[b];
+	pe = rs->pfx + rs->pfx_ix[b + 1];
+	for (; p < pe; p++) {
+		if (p->len > wl)
 			continue;
-		if (sc->nwh == sc->whcap) {
-			ncap = sc->whcap ? sc->whcap * 2 : 64;
-			if ((nw = realloc(sc->wh, ncap * sizeof(*nw))) == NULL)
-				return -1;
-			sc->wh = nw;
-			sc->whcap = ncap;
+		for (q = 2; q < p->len && p->s[q] == s[w + q]; q++)
+			;	/* bytes 0 and 1 chose the bucket */
+		if (q >= p->len)
+			mask |= p->mask;
+	}
+	return mask ? push_hit(sc, w, mask) : 0;
+}
+
+/*
+ * One pass over the words of normalised segment s (bytes other than ' ',
+ * one space between words).  With gate: the words that start with a
+ * prefix of an anchored rule, in text order, into sc->wh; a word for them
+ * is a run of [a-z0-9] (the bytes \w matches in a normalised segment, so
+ * a word start is where \b before a letter or digit holds), and a word
+ * holding non-ASCII letters may hold several.  With hashes: each word's
+ * hash into sc->th for the model rules (tests/tools/train-ngram.py
+ * computes the same): h = 0, then for each 8 bytes of the word (zero-
+ * padded, little endian) h = (h ^ x) * MIX1, h ^= h >> 29.  The word's
+ * length comes from the first space in its 8-byte blocks (SWAR), so there
+ * is no branch per byte.
+ */
+static int
+seg_words(const struct ocss_rules *rs, struct ocss_rules_scratch *sc,
+    const char *s, size_t len, int gate, int hashes)
+{
+	size_t		 i = 0, w, k, j;
+	uint64_t	 x, t, z, h, hi, *nt;
+
+	sc->nwh = sc->nth = 0;
+	if (hashes && sc->thcap < len / 2 + 1) {
+		if ((nt = realloc(sc->th, (len / 2 + 1) * sizeof(*nt))) == NULL)
+			return -1;
+		sc->th = nt;
+		sc->thcap = len / 2 + 1;
+	}
+	while (i < len) {
+		if (s[i] == ' ') {
+			i++;
+			continue;
 		}
-		sc->wh[sc->nwh].pos = w;
-		sc->wh[sc->nwh++].mask = mask;
+		w = i;
+		h = hi = 0;
+		do {
+			x = load8(s + i, len - i);
+			t = x ^ (ONES * ' ');
+			z = (t - ONES) & ~t & HIGHS;	/* lowest: first space */
+			k = z ? (size_t)__builtin_ctzll(z) >> 3 : 8;
+			if (k > len - i)
+				k = len - i;
+			if (k < 8)
+				x &= (UINT64_C(1) << (8 * k)) - 1;
+			hi |= x & HIGHS;
+			h = (h ^ x) * MIX1;
+			h ^= h >> 29;
+			i += k;
+		} while (k == 8 && i < len && s[i] != ' ');
+		if (hashes)
+			sc->th[sc->nth++] = h;
+		if (!gate)
+			continue;
+		if (hi == 0) {
+			if (gate_word(rs, sc, s, w, i - w) == -1)
+				return -1;
+			continue;
+		}
+		while (w < i) {		/* non-ASCII letters split it */
+			for (; w < i && (s[w] < 'a' || s[w] > 'z') &&
+			    (s[w] < '0' || s[w] > '9'); w++)
+				;
+			for (j = w; j < i && ((s[j] >= 'a' && s[j] <= 'z') ||
+			    (s[j] >= '0' && s[j] <= '9')); j++)
+				;
+			if (j > w && gate_word(rs, sc, s, w, j - w) == -1)
+				return -1;
+			w = j;
+		}
 	}
 	return 0;
 }
@@ -1510,56 +1594,51 @@ rule_anchored(const struct ocss_rules *rs, size_t i,
 }
 
 /*
- * Model rule i on normalised segment s: distinct hashed word unigrams and
- * bigrams (FNV-1a 32, as tests/tools/train-ngram.py), each weighing
+ * Model rule i on the words of segment 0 (sc->th): the distinct buckets
+ * of its word unigrams, (h * MIX2) >> (64 - bits), and bigrams,
+ * ((h1 * MIX1) ^ h2) * MIX2 >> (64 - bits), each weighing
  * 1/sqrt(their number).  Flags the whole original text.
  */
 static int
 rule_model(const struct ocss_rules *rs, size_t i,
-    struct ocss_rules_scratch *sc, const char *s, size_t len, size_t olen,
-    struct ocss_findings *out, struct ocss_err *err)
+    struct ocss_rules_scratch *sc, size_t olen, struct ocss_findings *out,
+    struct ocss_err *err)
 {
 	const struct rule *r = &rs->r[i];
-	uint32_t	 h, hb, prev = 0, mask = r->mdim - 1, k;
-	size_t		 p = 0, nf = 0;
-	double		 sum = 0;
-	int		 have_prev = 0;
+	uint64_t	*seen = sc->seen;
+	uint32_t	*nf, f;
+	size_t		 k, n = 0, need = 2 * sc->nth;
+	int64_t		 sum = 0;
+	int		 sh = 64 - r->mbits;
 
-	if (sc->stamp == NULL || r->mdim > sc->sdim)
+	if (seen == NULL || r->mdim > sc->sdim)
 		return 0;
-	if (++sc->gen == 0) {		/* wrapped: clear the stamps */
-		memset(sc->stamp, 0, sc->sdim * sizeof(uint32_t));
-		sc->gen = 1;
+	if (sc->featcap < need) {
+		if ((nf = realloc(sc->feat, need * sizeof(*nf))) == NULL) {
+			ocss_err_set(err, "out of memory");
+			return -1;
+		}
+		sc->feat = nf;
+		sc->featcap = need;
 	}
-	while (p < len) {
-		if (s[p] == ' ') {
-			p++;
-			continue;
-		}
-		h = 0x811C9DC5u;
-		hb = have_prev ? (prev ^ ' ') * 0x01000193u : 0;
-		for (; p < len && s[p] != ' '; p++) {
-			h = (h ^ (unsigned char)s[p]) * 0x01000193u;
-			hb = (hb ^ (unsigned char)s[p]) * 0x01000193u;
-		}
-		k = h & mask;
-		if (sc->stamp[k] != sc->gen) {
-			sc->stamp[k] = sc->gen;
-			sum += r->mw[k];
-			nf++;
-		}
-		if (have_prev) {
-			k = hb & mask;
-			if (sc->stamp[k] != sc->gen) {
-				sc->stamp[k] = sc->gen;
-				sum += r->mw[k];
-				nf++;
-			}
-		}
-		prev = h;
-		have_prev = 1;
+#define FEATURE(x) do { \
+		f = (uint32_t)((x) >> sh); \
+		if (!((seen[f >> 6] >> (f & 63)) & 1)) { \
+			seen[f >> 6] |= UINT64_C(1) << (f & 63); \
+			sum += r->mw[f]; \
+			sc->feat[n++] = f; \
+		} \
+	} while (0)
+	for (k = 0; k < sc->nth; k++) {
+		FEATURE(sc->th[k] * MIX2);
+		if (k > 0)
+			FEATURE(((sc->th[k - 1] * MIX1) ^ sc->th[k]) * MIX2);
 	}
-	if (nf == 0 || r->mbias + sum / sqrt((double)nf) <= r->mlogit)
+#undef FEATURE
+	for (k = 0; k < n; k++)
+		seen[sc->feat[k] >> 6] = 0;
+	if (n == 0 || r->mbias + r->mscale * (double)sum / sqrt((double)n) <=
+	    r->mlogit)
 		return 0;
 	if (findings_add(out, i, 0, olen, OCSS_VIA_TEXT) == -1) {
 		ocss_err_set(err, "out of memory");
@@ -1592,14 +1671,15 @@ ocss_rules_scan(const struct ocss_rules *rs, struct ocss_rules_scratch *sc,
 		pre = 1;
 		kw = gate && kwrules ? kw_mask(rs, s, slen) : 0;
 		amask = 0;
-		if (gate && rs->amask) {
-			if (anchor_words(rs, sc, s, slen) == -1) {
-				ocss_err_set(err, "out of memory");
-				return -1;
-			}
+		if (((gate && rs->amask) || (seg == 0 && rs->model)) &&
+		    seg_words(rs, sc, s, slen, gate && rs->amask, seg == 0 &&
+		    rs->model) == -1) {
+			ocss_err_set(err, "out of memory");
+			return -1;
+		}
+		if (gate && rs->amask)
 			for (i = 0; i < sc->nwh; i++)
 				amask |= sc->wh[i].mask;
-		}
 		if (gate && rs->pre != NULL) {
 			rc = do_match(rs->pre, rs->pre_jit, s, slen, 0,
 			    PCRE2_NO_UTF_CHECK, sc);
@@ -1615,8 +1695,7 @@ ocss_rules_scan(const struct ocss_rules *rs, struct ocss_rules_scratch *sc,
 			    ((r->flags & RF_NODECODE) && seg > 0))
 				continue;
 			if (r->flags & RF_MODEL)
-				rc = rule_model(rs, i, sc, s, slen, len, out,
-				    err);
+				rc = rule_model(rs, i, sc, len, out, err);
 			else if (gate && (r->flags & RF_ANCH)) {
 				if (!((amask >> i) & 1))
 					continue;

@@ -595,6 +595,9 @@ f_string(struct fast *f, size_t *a, size_t *b, int *esc)
 		/* skip bytes that are none of '"', '\\', < 0x20, >= 0x80 */
 		while (i + 8 <= f->len) {
 			memcpy(&x, s + i, 8);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+			x = __builtin_bswap64(x);	/* byte i: bits 8i.. */
+#endif
 			y = x & ~F_HIGHS;
 			m = (x | ~(y + F_ONES * 0x60) |
 			    ~((y ^ F_ONES * '"') + F_ONES * 0x7F) |
@@ -930,6 +933,7 @@ walk_init(struct walk *w, const struct ocss_rules *rs,
 	w->lim.max_string = lim && lim->max_string ? lim->max_string :
 	    DEF_STRING;
 	w->lim.max_texts = lim && lim->max_texts ? lim->max_texts : DEF_TEXTS;
+	w->lim.no_fast = lim && lim->no_fast;
 	report_clear(rep);
 }
 
@@ -964,7 +968,7 @@ ocss_sanitize_body(const struct ocss_rules *rs, struct ocss_rules_scratch *sc,
 		decide(&w, OCSS_SANITIZE_BAD_INPUT, "body too large to parse");
 		goto done;
 	}
-	if (fast_pass(&w, body + i, len - i))
+	if (!w.lim.no_fast && fast_pass(&w, body + i, len - i))
 		goto done;
 	if ((tok = json_tokener_new_ex(w.lim.max_depth)) == NULL) {
 		decide(&w, OCSS_SANITIZE_ERROR, "out of memory");

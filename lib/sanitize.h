@@ -54,6 +54,8 @@ struct ocss_sanitize_limits {
 	int		 max_depth;	/* JSON nesting; default 64 */
 	size_t		 max_string;	/* one text field; default 1 MiB */
 	size_t		 max_texts;	/* text fields in a body; default 10000 */
+	int		 no_fast;	/* tests: no fast pass (sanitize.c), the
+					 * json-c walk decides alone, the same */
 };
 
 struct ocss_sanitize_finding {

@@ -1,7 +1,8 @@
 /* libFuzzer: arbitrary bytes as a request body through the JSON walker and
  * the sanitizer with the shipped prompt rules, and as one plain text.
- * Checks: no crash or leak, a decision always, a stripped body that is
- * still accepted by the sanitizer, offsets inside the field. */
+ * Checks: no crash or leak, a decision always, the same decision and
+ * findings without the fast pass, a stripped body that is still accepted
+ * by the sanitizer, offsets inside the field. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,7 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 {
 	struct ocss_sanitize_report rep, rep2;
+	struct ocss_sanitize_limits slow = { 0, 0, 0, 1 };
 	struct ocss_err	 err;
 	struct ocss_buf	 b = OCSS_BUF_INIT;
 	enum ocss_sanitize_status st;
@@ -36,6 +38,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	ocss_sanitize_report_init(&rep2);
 	st = ocss_sanitize_body(rs, sc, (const char *)data, len, NULL, &rep);
 	if (st == OCSS_SANITIZE_REJECT && rep.rule_id == NULL)
+		abort();
+	if (ocss_sanitize_body(rs, sc, (const char *)data, len, &slow, &rep2) !=
+	    st || rep2.nfindings != rep.nfindings ||
+	    strcmp(rep2.reason, rep.reason) != 0)
 		abort();
 	if (st == OCSS_SANITIZE_STRIPPED) {
 		if (rep.body.len == 0)

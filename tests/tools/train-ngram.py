@@ -13,9 +13,14 @@ rules engine; Unicode look-alike tables are not reproduced here, so training
 sees a few non-ASCII texts slightly differently from the gateway).
 
 Features: each distinct unigram and bigram present in a text sets its
-bucket (FNV-1a 32 of the word or "w1 w2", masked to DIM buckets) to
-1/sqrt(number of distinct features), so long texts do not score higher just
-for being long.  Score = sigmoid(bias + sum of weights).
+bucket to 1/sqrt(number of distinct features), so long texts do not score
+higher just for being long.  Score = sigmoid(bias + sum of weights).
+Buckets, as lib/rules.c computes them (64-bit arithmetic): a word's hash h
+starts at 0 and takes each 8 bytes x of the word (little endian, the last
+zero-padded) as h = (h ^ x) * MIX1, h ^= h >> 29; a unigram's bucket is
+(h * MIX2) >> (64 - BITS), a bigram's ((h1 * MIX1) ^ h2) * MIX2 >> (64 -
+BITS).  The weights are stored as int16 times one float scale; thresholds
+and the numbers printed are those of the quantised weights.
 
 Evaluation, printed so it can be reported honestly:
   1. k-fold cross-validation: out-of-fold scores for every text; the
@@ -33,8 +38,8 @@ texts into prompts, and without them the model learns "long and wordy"
 as a sign of attack).  They take part in the folds and the threshold, and
 their false positives are printed apart from the direct corpus's.
 
-File format (little endian): "OCSSNG1\\0", uint32 dim, uint32 flags (0),
-float32 bias, float32 threshold, float32 weights[dim].
+File format (little endian): "OCSSNG2\\0", uint32 dim, uint32 flags (0),
+float32 bias, float32 threshold, float32 scale, int16 weights[dim].
 """
 import argparse
 import json
@@ -44,7 +49,11 @@ import struct
 import sys
 import unicodedata
 
-DIM = 1 << 16
+BITS = 17
+DIM = 1 << BITS
+M64 = (1 << 64) - 1
+MIX1 = 0x9E3779B97F4A7C15
+MIX2 = 0xD6E8FEB86659FD93
 LEET = {"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "8": "b"}
 
 
@@ -72,23 +81,37 @@ def normalise(text):
     return res
 
 
-def fnv32(s):
-    h = 0x811C9DC5
-    for b in s.encode("utf-8"):
-        h = ((h ^ b) * 0x01000193) & 0xFFFFFFFF
+def word_hash(w):
+    b = w.encode("utf-8")
+    h = 0
+    for i in range(0, len(b), 8):
+        h = ((h ^ int.from_bytes(b[i:i + 8], "little")) * MIX1) & M64
+        h ^= h >> 29
     return h
 
 
 def features(text):
-    words = normalise(text)
+    hs = [word_hash(w) for w in normalise(text)]
     feats = set()
-    for i, w in enumerate(words):
-        feats.add(fnv32(w) & (DIM - 1))
-        if i + 1 < len(words):
-            feats.add(fnv32(w + " " + words[i + 1]) & (DIM - 1))
+    for i, h in enumerate(hs):
+        feats.add(((h * MIX2) & M64) >> (64 - BITS))
+        if i > 0:
+            feats.add(((((hs[i - 1] * MIX1) & M64) ^ h) * MIX2 & M64)
+                      >> (64 - BITS))
     if not feats:
         return [], 0.0
     return sorted(feats), 1.0 / math.sqrt(len(feats))
+
+
+def f32(x):
+    return struct.unpack("<f", struct.pack("<f", x))[0]
+
+
+def quantise(model):
+    """int16 weights and a float32 scale, as stored; bias as float32."""
+    w, b = model
+    scale = f32(max(abs(x) for x in w) / 32767.0 or 1.0)
+    return [int(round(x / scale)) for x in w], f32(b), scale
 
 
 def train(xs, ys, epochs=10, lr=0.5, l2=1e-5, seed=1):
@@ -114,13 +137,16 @@ def train(xs, ys, epochs=10, lr=0.5, l2=1e-5, seed=1):
                 w[k] -= lr * gk / math.sqrt(g2[k])
             gb += g * g
             b -= lr * g / math.sqrt(gb)
-    return w, b
+    return quantise((w, b))
 
 
 def score(model, x):
-    w, b = model
+    """As lib/rules.c: bias + scale * sum / sqrt(n), as a probability."""
+    q, b, scale = model
     f, v = x
-    z = b + v * sum(w[k] for k in f)
+    if not f:
+        return 0.0
+    z = b + scale * sum(q[k] for k in f) / math.sqrt(len(f))
     return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
 
 
@@ -263,11 +289,11 @@ def main():
         print(f"  rules OR model: recall {100.0 * tp / max(1, npos):.1f} %, "
               f"FP {100.0 * fp / max(1, nneg):.2f} %")
 
-    w, b = train(xs, ys, seed=a.seed)
+    q, b, scale = train(xs, ys, seed=a.seed)
     with open(a.out, "wb") as f:
-        f.write(b"OCSSNG1\0")
-        f.write(struct.pack("<IIff", DIM, 0, b, t))
-        f.write(struct.pack(f"<{DIM}f", *w))
+        f.write(b"OCSSNG2\0")
+        f.write(struct.pack("<IIfff", DIM, 0, b, t, scale))
+        f.write(struct.pack(f"<{DIM}h", *q))
     print(f"wrote {a.out}: {DIM} weights, bias {b:.4f}, threshold {t:.4f}")
     return 0
 

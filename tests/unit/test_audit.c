@@ -17,6 +17,15 @@
 #define THREADS	4
 #define LINES	500
 
+static void
+unlink_lock(const char *path)
+{
+	char	 p[256];
+
+	snprintf(p, sizeof(p), "%s.lock", path);
+	unlink(p);
+}
+
 struct targ {
 	struct ocss_audit	*a;
 	int			 proc, thr;
@@ -117,6 +126,7 @@ test_concurrent_append(void)
 	free(line);
 	fclose(f);
 	unlink(path);
+	unlink_lock(path);
 	CU_ASSERT_EQUAL(bad, 0);
 	CU_ASSERT_EQUAL(lines, PROCS * THREADS * LINES);
 	for (p = 0; p < PROCS; p++)
@@ -157,6 +167,7 @@ test_fields(void)
 	CU_ASSERT_PTR_NOT_NULL_FATAL(fgets(buf, sizeof(buf), f));
 	fclose(f);
 	unlink(path);
+	unlink_lock(path);
 	o = json_tokener_parse(buf);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(o);
 	CU_ASSERT(json_object_object_get_ex(o, "ts", &v));
@@ -244,6 +255,92 @@ test_short_write(void)
 	fclose(f);
 	CU_ASSERT_EQUAL(n, 2);
 	unlink(path);
+	unlink_lock(path);
+}
+
+/* Dies of SIGXFSZ (default action) in the middle of its second line, with
+ * the lock held: line 1 whole, half of line 2 in the file. */
+static void
+dying_child(const char *path)
+{
+	struct ocss_audit	*a;
+	struct ocss_audit_event	 e;
+	struct rlimit		 rl;
+	struct stat		 st;
+
+	signal(SIGXFSZ, SIG_DFL);
+	if ((a = ocss_audit_open(path, OCSS_FSYNC_NEVER, NULL)) == NULL)
+		_exit(10);
+	memset(&e, 0, sizeof(e));
+	e.event = "test";
+	e.decision = "allow";
+	e.request_id = "line-1";
+	if (ocss_audit_write(a, &e) != 0 || stat(path, &st) != 0)
+		_exit(11);
+	getrlimit(RLIMIT_FSIZE, &rl);
+	rl.rlim_cur = (rlim_t)(st.st_size + st.st_size / 2);
+	setrlimit(RLIMIT_FSIZE, &rl);
+	e.request_id = "line-2";
+	(void)ocss_audit_write(a, &e);
+	_exit(12);			/* not reached */
+}
+
+/* The next writer must neither hang on the dead holder's lock nor leave
+ * its half line in the file. */
+static void
+next_child(const char *path)
+{
+	struct ocss_audit	*a;
+	struct ocss_audit_event	 e;
+
+	alarm(10);
+	if ((a = ocss_audit_open(path, OCSS_FSYNC_NEVER, NULL)) == NULL)
+		_exit(20);
+	memset(&e, 0, sizeof(e));
+	e.event = "test";
+	e.decision = "allow";
+	e.request_id = "line-3";
+	if (ocss_audit_write(a, &e) != 0)
+		_exit(21);
+	ocss_audit_close(a);
+	_exit(0);
+}
+
+static void
+test_dead_holder(void)
+{
+	char	 path[] = "/tmp/ocss-audit-dh-XXXXXX", lockp[64], line[512];
+	FILE	*f;
+	pid_t	 pid;
+	int	 fd, status, n = 0;
+
+	CU_ASSERT_FATAL((fd = mkstemp(path)) != -1);
+	close(fd);
+	snprintf(lockp, sizeof(lockp), "%s.lock", path);
+	if ((pid = fork()) == 0)
+		dying_child(path);
+	CU_ASSERT_FATAL(pid > 0);
+	CU_ASSERT_EQUAL(waitpid(pid, &status, 0), pid);
+	CU_ASSERT(WIFSIGNALED(status) && WTERMSIG(status) == SIGXFSZ);
+	if ((pid = fork()) == 0)
+		next_child(path);
+	CU_ASSERT_FATAL(pid > 0);
+	CU_ASSERT_EQUAL(waitpid(pid, &status, 0), pid);
+	CU_ASSERT(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f = fopen(path, "r"));
+	while (fgets(line, sizeof(line), f) != NULL) {
+		json_object *o = json_tokener_parse(line);
+
+		CU_ASSERT_PTR_NOT_NULL(o);
+		CU_ASSERT_PTR_NOT_NULL(strstr(line, n == 0 ? "line-1" :
+		    "line-3"));
+		json_object_put(o);
+		n++;
+	}
+	fclose(f);
+	CU_ASSERT_EQUAL(n, 2);
+	unlink(path);
+	unlink(lockp);
 }
 
 void
@@ -257,4 +354,6 @@ suite_audit(void)
 	ocss_test_add(s, "unwritable path named", test_unwritable);
 	ocss_test_add(s, "a short write leaves no half line",
 	    test_short_write);
+	ocss_test_add(s, "a writer dead with the lock held: no hang, no "
+	    "half line", test_dead_holder);
 }

@@ -86,6 +86,7 @@ struct pfx {
 	char		 s[PFX_MAX + 1];
 	unsigned char	 len;
 	uint64_t	 mask;		/* rules (bit i: rule i) */
+	uint64_t	 v8, m8;	/* its first 8 bytes (load8), mask */
 };
 
 struct ocss_rules {
@@ -101,6 +102,8 @@ struct ocss_rules {
 	pcre2_code	*pre;		/* NULL: no prefilter */
 	int		 pre_jit;
 };
+
+static uint64_t	load8(const char *, size_t);
 
 struct ocss_rules_scratch {
 	pcre2_match_data	*md;
@@ -1069,8 +1072,13 @@ build_anchors(struct ocss_rules *rs, json_object *rules)
 		goto fail;
 	for (i = 0, k = 0; k <= NBUCKET; k++) {
 		rs->pfx_ix[k] = (uint16_t)i;
-		while (i < ne_n && e[i].b == k)
-			rs->pfx[i] = e[i].p, i++;
+		while (i < ne_n && e[i].b == k) {
+			rs->pfx[i] = e[i].p;
+			rs->pfx[i].v8 = load8(e[i].p.s, e[i].p.len);
+			rs->pfx[i].m8 = e[i].p.len < 8 ? (UINT64_C(1) <<
+			    (8 * e[i].p.len)) - 1 : ~UINT64_C(0);
+			i++;
+		}
 	}
 	rs->npfx = ne_n;
 	goto done;
@@ -1436,12 +1444,17 @@ static uint64_t
 load8(const char *s, size_t n)
 {
 	unsigned char	 b[8] = { 0 };
-	uint64_t	 x = 0;
-	int		 k;
+	uint64_t	 x;
 
-	memcpy(b, s, n < 8 ? n : 8);
-	for (k = 7; k >= 0; k--)
-		x = x << 8 | b[k];
+	if (n >= 8)
+		memcpy(&x, s, 8);
+	else {
+		memcpy(b, s, n);
+		memcpy(&x, b, 8);
+	}
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+	x = __builtin_bswap64(x);
+#endif
 	return x;
 }
 
@@ -1463,27 +1476,23 @@ push_hit(struct ocss_rules_scratch *sc, size_t pos, uint64_t mask)
 	return 0;
 }
 
-/* The word [a-z0-9]+ at s[w..w+wl): a hit when it starts with a prefix. */
+/* The word [a-z0-9]+ at s[w..w+wl), its first 8 bytes x (load8, bytes
+ * past the word 0): a hit when it starts with a prefix. */
 static int
 gate_word(const struct ocss_rules *rs, struct ocss_rules_scratch *sc,
-    const char *s, size_t w, size_t wl)
+    const char *s, size_t w, size_t wl, uint64_t x)
 {
-	const unsigned char *u = (const unsigned char *)s;
 	const struct pfx *p, *pe;
-	size_t		 b, q;
+	size_t		 b;
 	uint64_t	 mask = 0;
 
-	b = (size_t)(bslot[u[w]] - 1) * 37 + (wl > 1 ? bslot[u[w + 1]] : 0);
+	b = (size_t)(bslot[x & 0xFF] - 1) * 37 + bslot[(x >> 8) & 0xFF];
 	p = rs->pfx + rs->pfx_ix[b];
 	pe = rs->pfx + rs->pfx_ix[b + 1];
-	for (; p < pe; p++) {
-		if (p->len > wl)
-			continue;
-		for (q = 2; q < p->len && p->s[q] == s[w + q]; q++)
-			;	/* bytes 0 and 1 chose the bucket */
-		if (q >= p->len)
+	for (; p < pe; p++)
+		if (p->len <= wl && (x & p->m8) == p->v8 && (p->len <= 8 ||
+		    memcmp(s + w + 8, p->s + 8, p->len - 8u) == 0))
 			mask |= p->mask;
-	}
 	return mask ? push_hit(sc, w, mask) : 0;
 }
 
@@ -1505,7 +1514,7 @@ seg_words(const struct ocss_rules *rs, struct ocss_rules_scratch *sc,
     const char *s, size_t len, int gate, int hashes)
 {
 	size_t		 i = 0, w, k, j;
-	uint64_t	 x, t, z, h, hi, *nt;
+	uint64_t	 x, x0 = 0, t, z, h, hi, *nt;
 
 	sc->nwh = sc->nth = 0;
 	if (hashes && sc->thcap < len / 2 + 1) {
@@ -1530,6 +1539,8 @@ seg_words(const struct ocss_rules *rs, struct ocss_rules_scratch *sc,
 				k = len - i;
 			if (k < 8)
 				x &= (UINT64_C(1) << (8 * k)) - 1;
+			if (i == w)
+				x0 = x;
 			hi |= x & HIGHS;
 			h = (h ^ x) * MIX1;
 			h ^= h >> 29;
@@ -1540,7 +1551,7 @@ seg_words(const struct ocss_rules *rs, struct ocss_rules_scratch *sc,
 		if (!gate)
 			continue;
 		if (hi == 0) {
-			if (gate_word(rs, sc, s, w, i - w) == -1)
+			if (gate_word(rs, sc, s, w, i - w, x0) == -1)
 				return -1;
 			continue;
 		}
@@ -1551,7 +1562,9 @@ seg_words(const struct ocss_rules *rs, struct ocss_rules_scratch *sc,
 			for (j = w; j < i && ((s[j] >= 'a' && s[j] <= 'z') ||
 			    (s[j] >= '0' && s[j] <= '9')); j++)
 				;
-			if (j > w && gate_word(rs, sc, s, w, j - w) == -1)
+			x = load8(s + w, j - w);
+			if (j > w && gate_word(rs, sc, s, w, j - w, j - w < 8 ?
+			    x & ((UINT64_C(1) << (8 * (j - w))) - 1) : x) == -1)
 				return -1;
 			w = j;
 		}
@@ -1607,7 +1620,7 @@ rule_model(const struct ocss_rules *rs, size_t i,
 	const struct rule *r = &rs->r[i];
 	uint64_t	*seen = sc->seen;
 	uint32_t	*nf, f;
-	size_t		 k, n = 0, need = 2 * sc->nth;
+	size_t		 k, n = 0, need = 2 * sc->nth + 1, new;
 	int64_t		 sum = 0;
 	int		 sh = 64 - r->mbits;
 
@@ -1621,13 +1634,13 @@ rule_model(const struct ocss_rules *rs, size_t i,
 		sc->feat = nf;
 		sc->featcap = need;
 	}
-#define FEATURE(x) do { \
+#define FEATURE(x) do {		/* without a branch: new is random */ \
 		f = (uint32_t)((x) >> sh); \
-		if (!((seen[f >> 6] >> (f & 63)) & 1)) { \
-			seen[f >> 6] |= UINT64_C(1) << (f & 63); \
-			sum += r->mw[f]; \
-			sc->feat[n++] = f; \
-		} \
+		new = ((seen[f >> 6] >> (f & 63)) & 1) ^ 1; \
+		seen[f >> 6] |= UINT64_C(1) << (f & 63); \
+		sum += r->mw[f] & -(int64_t)new; \
+		sc->feat[n] = f; \
+		n += new; \
 	} while (0)
 	for (k = 0; k < sc->nth; k++) {
 		FEATURE(sc->th[k] * MIX2);

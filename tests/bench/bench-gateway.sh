@@ -8,6 +8,13 @@
 #                                           ocss-fcgi behind lighttpd rendered
 #                                           from contrib/lighttpd/ocss.conf.in,
 #                                           once per pool size in BENCH_POOLS
+#   (d) wrk -> lighttpd -> fcgi-floor -> (a) the floor under (c): the same
+#                                           front and pool shape (the first
+#                                           of BENCH_POOLS), forwarding with
+#                                           nothing else -- with libcurl as
+#                                           ocss does ("curl"), and over a
+#                                           plain kept-alive socket with no
+#                                           HTTP library ("socket")
 #
 # Every setup gets the same request (GET /v1/models with the Bearer token),
 # the same bounded load (wrk -d, BENCH_CONNS connections), then one
@@ -31,6 +38,7 @@
 #   BENCH_RSS_REQUESTS     requests between the RSS readings (100000)
 #   BENCH_RSS_MAX_SECONDS  time bound of that loop (60)
 #   BENCH_PERF_SECONDS     seconds of the run under perf stat (5; 0: none)
+#   BENCH_FLOOR            0: leave out the (d) setups (1)
 #   BENCH_KEEP             set: keep the temporary directory (configs, logs,
 #                          raw wrk output)
 set -eu
@@ -45,6 +53,7 @@ POOLS=${BENCH_POOLS:-2x8 4x4}
 RSS_REQUESTS=${BENCH_RSS_REQUESTS:-100000}
 RSS_MAX_SECONDS=${BENCH_RSS_MAX_SECONDS:-60}
 PERF_SECONDS=${BENCH_PERF_SECONDS:-5}
+FLOOR=${BENCH_FLOOR:-1}
 WARMUP=2
 TOKEN=bench-token-0123456789abcdef
 GOV_SECRET=bench-governance-secret-0123456789abcdef
@@ -236,6 +245,31 @@ for pool in $POOLS; do
 done
 url_c() { echo "http://127.0.0.1:$(cat "$TMP/c$1/port")/v1/models"; }
 
+# (d) the floor: fcgi-floor behind the same front, shaped like the first pool.
+FLOORS=
+if [ "$FLOOR" = 1 ]; then
+	FLOORS="curl socket"
+	first=${POOLS%% *}
+fi
+for f in $FLOORS; do
+	d=$TMP/d$f
+	mkdir -p "$d"
+	port=$(free_port)
+	echo "$port" > "$d/port"
+	spawn-fcgi -s "$d/ocss.sock" -M 0600 -P "$d/floor.pid" -- \
+	    "$BUILD/tests/bench/fcgi-floor" "$f" "${first%x*}" "${first#*x}" \
+	    "http://127.0.0.1:$UP_PORT/v1/models" >/dev/null 2>>"$d/floor.err" ||
+	    die "fcgi-floor $f did not start: $(cat "$d/floor.err")"
+	PIDS="$PIDS $d/floor.pid"
+	wait_pidfile "$d/floor.pid" "fcgi-floor $f"
+	sed -e "s|@PORT@|$port|" -e "s|@BIND@|127.0.0.1|" \
+	    -e "s|@WWW_DIR@|$SRC/www|" -e "s|@RUN_DIR@|$d|g" \
+	    -e "s|@SOCKET@|$d/ocss.sock|" -e "s|@MAX_KB@|$((11 * 1024))|" \
+	    "$SRC/contrib/lighttpd/ocss.conf.in" > "$d/lighttpd.conf"
+	start_lighttpd "$d/lighttpd.conf" "$d/lighttpd.pid" "floor front $f"
+	wait_http "http://127.0.0.1:$port/v1/models" "floor $f"
+done
+
 # --- every setup answers the same thing, and (c) really is ocss ------------
 check() {	# url what
 	h=$(curl -sS -D - -o "$TMP/body" -H "Authorization: Bearer $TOKEN" "$1") ||
@@ -256,20 +290,35 @@ for pool in $POOLS; do
 	    die "(c) ocss $pool: answers without the token"
 done
 
+for f in $FLOORS; do
+	check "http://127.0.0.1:$(cat "$TMP/d$f/port")/v1/models" "(d) floor $f"
+done
+
 # --- measuring --------------------------------------------------------------
 SETUPS="a b"
 for pool in $POOLS; do SETUPS="$SETUPS c$pool"; done
+for f in $FLOORS; do SETUPS="$SETUPS d$f"; done
 HZ=$(getconf CLK_TCK)
 
 url_of() {
-	case $1 in a) echo "$URL_A" ;; b) echo "$URL_B" ;; c*) url_c "${1#c}" ;; esac
+	case $1 in
+	a) echo "$URL_A" ;;
+	b) echo "$URL_B" ;;
+	c*) url_c "${1#c}" ;;
+	d*) echo "http://127.0.0.1:$(cat "$TMP/$1/port")/v1/models" ;;
+	esac
 }
 workers() { pgrep -P "$(cat "$TMP/c$1/ocss-fcgi.pid")" | sort -n; }
 # The processes of each tier of a setup, for the CPU time they spend.
 pids_front() {
-	case $1 in b) cat "$TMP/px/lighttpd.pid" ;; c*) cat "$TMP/$1/lighttpd.pid" ;; esac
+	case $1 in b) cat "$TMP/px/lighttpd.pid" ;; [cd]*) cat "$TMP/$1/lighttpd.pid" ;; esac
 }
-pids_ocss() { case $1 in c*) workers "${1#c}" ;; esac; }
+pids_ocss() {
+	case $1 in
+	c*) workers "${1#c}" ;;
+	d*) p=$(cat "$TMP/$1/floor.pid"); echo "$p"; pgrep -P "$p" || true ;;
+	esac
+}
 ticks() {	# user + system clock ticks of these processes (all threads)
 	t=0
 	for p in "$@"; do
@@ -441,6 +490,8 @@ name() {
 	a) echo "(a) upstream direct" ;;
 	b) echo "(b) lighttpd mod_proxy" ;;
 	c*) p=${1#c}; echo "(c) lighttpd + ocss-fcgi ${p%x*} workers x ${p#*x} threads" ;;
+	dcurl) echo "(d) floor: lighttpd + fcgi-floor, libcurl, $first" ;;
+	dsocket) echo "(d) floor: lighttpd + fcgi-floor, plain socket, $first" ;;
 	esac
 }
 ta=$(median tp-a rps); tb=$(median tp-b rps)
@@ -466,7 +517,7 @@ EOT
 for s in $SETUPS; do
 	n=$(median "tp-$s" rps); r=$(rps "$n")
 	case $s in
-	c*) ca=$(ratio "$r" "$(rps "$ta")"); cb=$(ratio "$r" "$(rps "$tb")") ;;
+	[cd]*) ca=$(ratio "$r" "$(rps "$ta")"); cb=$(ratio "$r" "$(rps "$tb")") ;;
 	*) ca=; cb= ;;
 	esac
 	echo "| $(name "$s") | $r [$(range "tp-$s")]$(errors "$n") | $(ms "$n" p50_us) | $(ms "$n" p99_us) | $ca | $cb | $(cpu_us "$n" 2 "$(pids_front "$s")") + $(cpu_us "$n" 3 "$(pids_ocss "$s")") + $(cpu_us "$n" 4 x) = $(cpu_total "$n") | $(conn_per_req "$n") |"

@@ -162,6 +162,22 @@ bscan_message(struct bscan *b, json_object *m, const char *prefix)
 		}
 }
 
+/*
+ * Could the body hold one of the members scanned one by one below?  Not if
+ * none of their names is in it and nothing is escaped (an escape could spell
+ * a name): then parsing it would find none, and the whole text would be
+ * scanned anyway.  Most answers that are not completions (a model list, a
+ * status) skip the parse this way.
+ */
+static int
+has_fields(const char *body, size_t len)
+{
+	return memchr(body, '\\', len) != NULL ||
+	    memmem(body, len, "\"choices\"", 9) != NULL ||
+	    memmem(body, len, "\"output\"", 8) != NULL ||
+	    memmem(body, len, "\"content\"", 9) != NULL;
+}
+
 int
 ocss_rscan_buffer(const struct ocss_rules *rs, struct ocss_rules_scratch *sc,
     const char *body, size_t len, struct ocss_rscan_report *rep,
@@ -178,6 +194,10 @@ ocss_rscan_buffer(const struct ocss_rules *rs, struct ocss_rules_scratch *sc,
 	b.sc = sc;
 	b.rep = rep;
 	b.err = err;
+	if (!has_fields(body, len)) {
+		bscan_text(&b, body, len, "body");
+		goto out;
+	}
 	if (len < 0x7fffffff && (tok = json_tokener_new_ex(JSON_DEPTH)) != NULL) {
 		root = json_tokener_parse_ex(tok, body, (int)len);
 		if (json_tokener_get_error(tok) != json_tokener_success) {
@@ -213,6 +233,7 @@ ocss_rscan_buffer(const struct ocss_rules *rs, struct ocss_rules_scratch *sc,
 	if (b.nfields == 0 && !b.failed)
 		bscan_text(&b, body, len, "body");
 	json_object_put(root);
+out:
 	ocss_findings_free(&b.f);
 	return b.failed ? -1 : 0;
 }

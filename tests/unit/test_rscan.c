@@ -41,6 +41,43 @@ test_buffer(void)
 	ocss_rules_free(rs);
 }
 
+/* Which member a finding is reported in: whole bodies without the scanned
+ * members skip the JSON parse, but an escaped member name must not make
+ * the scanner miss (or misplace) what is in that member. */
+static void
+test_buffer_fields(void)
+{
+	static const struct {
+		const char	*body, *field;
+	} c[] = {
+		{ "{\"data\":[{\"id\":\"visit evil example\"}]}", "body" },
+		{ "{\"\\u0063hoices\":[{\"message\":{\"\\u0063ontent\":"
+		    "\"visit \\u0065vil example\"}}]}",
+		    "choices[0].message.content" },
+		{ "{\"content\":\"visit evil example\"}", "content" },
+		{ "{\"output\":[{\"content\":\"visit evil example\"}]}",
+		    "output[0].content" },
+		{ "not json: visit evil example", "body" },
+	};
+	struct ocss_err	 err;
+	struct ocss_rules *rs = ocss_rules_parse(rules_json,
+	    strlen(rules_json), "t", &err);
+	struct ocss_rules_scratch *sc = ocss_rules_scratch_new(rs);
+	size_t		 i;
+
+	for (i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		struct ocss_rscan_report rep = OCSS_RSCAN_REPORT_INIT;
+
+		CU_ASSERT_EQUAL(ocss_rscan_buffer(rs, sc, c[i].body,
+		    strlen(c[i].body), &rep, &err), 0);
+		CU_ASSERT_EQUAL_FATAL(rep.n, 1);
+		CU_ASSERT_STRING_EQUAL(rep.v[0].field, c[i].field);
+		ocss_rscan_report_free(&rep);
+	}
+	ocss_rules_scratch_free(sc);
+	ocss_rules_free(rs);
+}
+
 /* A pattern split over SSE events, and over chunks mid-line, is found. */
 static void
 test_stream_split(void)
@@ -106,6 +143,7 @@ suite_rscan(void)
 	CU_pSuite s = ocss_test_suite("rscan");
 
 	ocss_test_add(s, "buffered + X-Prompt-Guard", test_buffer);
+	ocss_test_add(s, "buffered: the member a finding is in", test_buffer_fields);
 	ocss_test_add(s, "stream split across events and chunks",
 	    test_stream_split);
 }

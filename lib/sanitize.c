@@ -612,6 +612,10 @@ f_string(struct fast *f, size_t *a, size_t *b, int *esc)
 			return -1;
 		if (s[i] == '"')
 			break;
+		if (s[i] >= 0x20 && s[i] < 0x80 && s[i] != '\\') {
+			i++;	/* the last bytes, one at a time */
+			continue;
+		}
 		if (s[i] >= 0x80) {
 			if ((k = ocss_utf8_seq(s + i, f->len - i)) == 0)
 				return -1;
@@ -694,7 +698,10 @@ f_decode(struct fast *f, size_t a, size_t b)
 			return -1;
 		a += 2;
 	}
-	return ocss_buf_putc(d, '\0') == -1 ? -1 : 0;
+	if (ocss_buf_putc(d, '\0') == -1)	/* a terminated text, even "" */
+		return -1;
+	d->len--;
+	return 0;
 }
 
 /* One text: 0 when no rule matches it, -1 otherwise (or at a limit). */

@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,8 +14,14 @@
 
 #define MAX_RESP_HEADERS 64
 
+#define MAX_SOCKS	4	/* a transfer's sockets: eyeballs, resolver */
+
 struct ocss_upstream {
 	CURL			*h;
+	CURLM			*m;	/* h's own: driven by perform() */
+	struct pollfd		 ps[MAX_SOCKS];	/* what curl asked to watch */
+	int			 nps;
+	long			 timer_ms;	/* curl's timer, -1: none */
 	const struct ocss_config *cfg;
 	struct ocss_buf		 url;
 	struct ocss_buf		 line;	/* one "Name: value" for the slist */
@@ -81,6 +88,103 @@ ocss_upstream_drop_request_header(const char *name)
 	return in_list(drop_req, name, strlen(name));
 }
 
+/* curl says which sockets of the transfer to watch for what. */
+static int
+on_socket(CURL *e, curl_socket_t fd, int what, void *arg, void *sockp)
+{
+	struct ocss_upstream *u = arg;
+	int		 i;
+
+	(void)e; (void)sockp;
+	for (i = 0; i < u->nps && u->ps[i].fd != fd; i++)
+		;
+	if (what == CURL_POLL_REMOVE) {
+		if (i < u->nps)
+			u->ps[i] = u->ps[--u->nps];
+		return 0;
+	}
+	if (i == u->nps) {
+		if (u->nps == MAX_SOCKS)
+			return -1;	/* fails the transfer */
+		u->nps++;
+	}
+	u->ps[i].fd = fd;
+	u->ps[i].events = (short)((what & CURL_POLL_IN ? POLLIN : 0) |
+	    (what & CURL_POLL_OUT ? POLLOUT : 0));
+	return 0;
+}
+
+static int
+on_timer(CURLM *m, long ms, void *arg)
+{
+	struct ocss_upstream *u = arg;
+
+	(void)m;
+	u->timer_ms = ms;
+	return 0;
+}
+
+/*
+ * curl_easy_perform() without its extra polls: the handle's own multi
+ * handle in socket mode, one poll(2) per wait on exactly the sockets curl
+ * asked for, and the readiness passed in, so curl need not poll again to
+ * learn it.  Waits are cut at a second so that curl's progress callback
+ * (the SSE heartbeat) runs at least that often, as it does under
+ * curl_easy_perform().
+ */
+static CURLcode
+perform(struct ocss_upstream *u)
+{
+	struct pollfd	 ready[MAX_SOCKS];
+	CURLMsg		*msg;
+	CURLcode	 cc = CURLE_OK;
+	int		 running = 0, n, i, left, ev;
+	long		 t;
+
+	u->nps = 0;
+	u->timer_ms = -1;
+	if (curl_multi_add_handle(u->m, u->h) != CURLM_OK)
+		return CURLE_OUT_OF_MEMORY;
+	if (curl_multi_socket_action(u->m, CURL_SOCKET_TIMEOUT, 0,
+	    &running) != CURLM_OK)
+		running = 0;
+	while (running) {
+		t = u->timer_ms < 0 || u->timer_ms > 1000 ? 1000 : u->timer_ms;
+		n = poll(u->ps, (nfds_t)u->nps, (int)t);
+		if (n == -1 && errno != EINTR) {
+			cc = CURLE_RECV_ERROR;
+			break;
+		}
+		if (n <= 0) {
+			if (curl_multi_socket_action(u->m, CURL_SOCKET_TIMEOUT,
+			    0, &running) != CURLM_OK)
+				break;
+			continue;
+		}
+		/* The callbacks may change u->ps: act on a copy. */
+		memcpy(ready, u->ps, sizeof(ready));
+		for (i = 0, left = u->nps; i < left; i++) {
+			if (ready[i].revents == 0)
+				continue;
+			ev = (ready[i].revents & (POLLIN | POLLHUP) ?
+			    CURL_CSELECT_IN : 0) |
+			    (ready[i].revents & POLLOUT ? CURL_CSELECT_OUT : 0) |
+			    (ready[i].revents & (POLLERR | POLLNVAL) ?
+			    CURL_CSELECT_ERR : 0);
+			if (curl_multi_socket_action(u->m, ready[i].fd, ev,
+			    &running) != CURLM_OK) {
+				running = 0;
+				break;
+			}
+		}
+	}
+	while ((msg = curl_multi_info_read(u->m, &n)) != NULL)
+		if (msg->msg == CURLMSG_DONE)
+			cc = msg->data.result;
+	curl_multi_remove_handle(u->m, u->h);
+	return cc;
+}
+
 struct ocss_upstream *
 ocss_upstream_new(const struct ocss_config *cfg, struct ocss_err *err)
 {
@@ -90,11 +194,17 @@ ocss_upstream_new(const struct ocss_config *cfg, struct ocss_err *err)
 		ocss_err_set(err, "out of memory");
 		return NULL;
 	}
-	if ((u->h = curl_easy_init()) == NULL) {
+	if ((u->h = curl_easy_init()) == NULL ||
+	    (u->m = curl_multi_init()) == NULL) {
 		ocss_err_set(err, "curl_easy_init failed");
+		curl_easy_cleanup(u->h);
 		free(u);
 		return NULL;
 	}
+	curl_multi_setopt(u->m, CURLMOPT_SOCKETFUNCTION, on_socket);
+	curl_multi_setopt(u->m, CURLMOPT_SOCKETDATA, u);
+	curl_multi_setopt(u->m, CURLMOPT_TIMERFUNCTION, on_timer);
+	curl_multi_setopt(u->m, CURLMOPT_TIMERDATA, u);
 	u->cfg = cfg;
 	if (ocss_buf_printf(&u->authz, "Bearer %s", cfg->upstream_token)) {
 		ocss_err_set(err, "out of memory");
@@ -109,6 +219,7 @@ ocss_upstream_free(struct ocss_upstream *u)
 {
 	if (u == NULL)
 		return;
+	curl_multi_cleanup(u->m);
 	curl_easy_cleanup(u->h);
 	ocss_buf_free(&u->url);
 	ocss_buf_free(&u->line);
@@ -515,7 +626,7 @@ ocss_upstream_forward(struct ocss_upstream *u, const struct ocss_fwd *f,
 	if (strcmp(r->method, "GET") != 0 && strcmp(r->method, "HEAD") != 0)
 		curl_easy_setopt(u->h, CURLOPT_CUSTOMREQUEST, r->method);
 
-	cc = curl_easy_perform(u->h);
+	cc = perform(u);
 	/* The handle outlives the list: leave it no dangling pointer. */
 	curl_easy_setopt(u->h, CURLOPT_HTTPHEADER, NULL);
 	curl_slist_free_all(hl);
@@ -600,7 +711,7 @@ ocss_upstream_probe(struct ocss_upstream *u, long *ms)
 	curl_easy_setopt(u->h, CURLOPT_WRITEFUNCTION, discard);
 	/* Not the forwarding options: set those again on the next forward. */
 	u->configured = 0;
-	cc = curl_easy_perform(u->h);
+	cc = perform(u);
 	clock_gettime(CLOCK_MONOTONIC, &b);
 	curl_easy_getinfo(u->h, CURLINFO_RESPONSE_CODE, &code);
 	u->probe_at = a.tv_sec;

@@ -122,7 +122,7 @@ cleanup() {
 	if [ -n "${BENCH_KEEP:-}" ]; then say "kept $TMP"; else rm -rf "$TMP"; fi
 }
 trap cleanup EXIT
-trap 'exit 130' INT TERM
+trap 'exit 130' HUP INT PIPE TERM
 
 USED_PORTS=" "
 free_port() {	# a port nobody listens on, below the ephemeral range

@@ -215,6 +215,16 @@ start_lighttpd "$TMP/px/lighttpd.conf" "$TMP/px/lighttpd.pid" "mod_proxy"
 URL_B=http://127.0.0.1:$PX_PORT/v1/models
 wait_http "$URL_B" "mod_proxy"
 
+# The front of (c) and (d): lighttpd as the quick start renders it, talking
+# FastCGI to DIR/ocss.sock.
+start_front() {	# dir port what
+	sed -e "s|@PORT@|$2|" -e "s|@BIND@|127.0.0.1|" \
+	    -e "s|@WWW_DIR@|$SRC/www|" -e "s|@RUN_DIR@|$1|g" \
+	    -e "s|@SOCKET@|$1/ocss.sock|" -e "s|@MAX_KB@|$((11 * 1024))|" \
+	    "$SRC/contrib/lighttpd/ocss.conf.in" > "$1/lighttpd.conf"
+	start_lighttpd "$1/lighttpd.conf" "$1/lighttpd.pid" "$3"
+}
+
 # (c) lighttpd -> ocss-fcgi, one stack per pool size.
 for pool in $POOLS; do
 	d=$TMP/c$pool
@@ -236,11 +246,7 @@ for pool in $POOLS; do
 	) || die "ocss-fcgi $pool did not start: $d/ocss-fcgi.err"
 	PIDS="$PIDS $d/ocss-fcgi.pid"
 	wait_pidfile "$d/ocss-fcgi.pid" "ocss-fcgi $pool"
-	sed -e "s|@PORT@|$port|" -e "s|@BIND@|127.0.0.1|" \
-	    -e "s|@WWW_DIR@|$SRC/www|" -e "s|@RUN_DIR@|$d|g" \
-	    -e "s|@SOCKET@|$d/ocss.sock|" -e "s|@MAX_KB@|$((11 * 1024))|" \
-	    "$SRC/contrib/lighttpd/ocss.conf.in" > "$d/lighttpd.conf"
-	start_lighttpd "$d/lighttpd.conf" "$d/lighttpd.pid" "ocss front $pool"
+	start_front "$d" "$port" "ocss front $pool"
 	wait_http "http://127.0.0.1:$port/health" "ocss $pool"
 done
 url_c() { echo "http://127.0.0.1:$(cat "$TMP/c$1/port")/v1/models"; }
@@ -262,11 +268,7 @@ for f in $FLOORS; do
 	    die "fcgi-floor $f did not start: $(cat "$d/floor.err")"
 	PIDS="$PIDS $d/floor.pid"
 	wait_pidfile "$d/floor.pid" "fcgi-floor $f"
-	sed -e "s|@PORT@|$port|" -e "s|@BIND@|127.0.0.1|" \
-	    -e "s|@WWW_DIR@|$SRC/www|" -e "s|@RUN_DIR@|$d|g" \
-	    -e "s|@SOCKET@|$d/ocss.sock|" -e "s|@MAX_KB@|$((11 * 1024))|" \
-	    "$SRC/contrib/lighttpd/ocss.conf.in" > "$d/lighttpd.conf"
-	start_lighttpd "$d/lighttpd.conf" "$d/lighttpd.pid" "floor front $f"
+	start_front "$d" "$port" "floor front $f"
 	wait_http "http://127.0.0.1:$port/v1/models" "floor $f"
 done
 

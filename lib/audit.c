@@ -262,14 +262,18 @@ static void
 repair(struct ocss_audit *a)
 {
 	char		 blk[4096];
-	struct stat	 st;
+	struct stat	 st, ours;
 	off_t		 end, at, cut = 0;
 	ssize_t		 n;
 	int		 rfd;
 
+	/* Read through the name, but only if it still names our file (a
+	 * rotated log is not ours to cut). */
 	if ((rfd = open(a->path, O_RDONLY | O_CLOEXEC)) == -1)
 		return;
-	if (fstat(rfd, &st) == -1 || !S_ISREG(st.st_mode)) {
+	if (fstat(rfd, &st) == -1 || fstat(a->fd, &ours) == -1 ||
+	    !S_ISREG(st.st_mode) || st.st_dev != ours.st_dev ||
+	    st.st_ino != ours.st_ino) {
 		close(rfd);
 		return;
 	}

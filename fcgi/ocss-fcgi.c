@@ -60,16 +60,29 @@ w_head(void *arg, int status, const struct ocss_header *h, size_t n)
 {
 	struct fcgi_out	*o = arg;
 	size_t		 i;
+	char		 code[4];
 
+	if (status < 100 || status > 999)
+		status = 500;
+	code[0] = (char)('0' + status / 100);
+	code[1] = (char)('0' + status / 10 % 10);
+	code[2] = (char)('0' + status % 10);
+	code[3] = '\0';
+	/* Built with appends, not printf: this runs once per request. */
 	ocss_buf_reset(&o->hb);
-	if (ocss_buf_printf(&o->hb, "Status: %d %s\r\n", status,
-	    ocss_status_reason(status)) == -1)
+	if (ocss_buf_puts(&o->hb, "Status: ") == -1 ||
+	    ocss_buf_puts(&o->hb, code) == -1 ||
+	    ocss_buf_putc(&o->hb, ' ') == -1 ||
+	    ocss_buf_puts(&o->hb, ocss_status_reason(status)) == -1 ||
+	    ocss_buf_puts(&o->hb, "\r\n") == -1)
 		return -1;
 	for (i = 0; i < n; i++) {
 		if (!safe_field(h[i].name) || !safe_field(h[i].value))
 			continue;
-		if (ocss_buf_printf(&o->hb, "%s: %s\r\n", h[i].name,
-		    h[i].value) == -1)
+		if (ocss_buf_puts(&o->hb, h[i].name) == -1 ||
+		    ocss_buf_puts(&o->hb, ": ") == -1 ||
+		    ocss_buf_puts(&o->hb, h[i].value) == -1 ||
+		    ocss_buf_puts(&o->hb, "\r\n") == -1)
 			return -1;
 	}
 	if (ocss_buf_puts(&o->hb, "\r\n") == -1)

@@ -459,7 +459,9 @@ add_header(struct ocss_upstream *u, struct curl_slist **l, const char *name,
 	struct curl_slist *n;
 
 	ocss_buf_reset(&u->line);
-	if (ocss_buf_printf(&u->line, "%s: %s", name, value) == -1)
+	if (ocss_buf_puts(&u->line, name) == -1 ||
+	    ocss_buf_puts(&u->line, ": ") == -1 ||
+	    ocss_buf_puts(&u->line, value) == -1)
 		return -1;
 	if ((n = curl_slist_append(*l, u->line.data)) == NULL)
 		return -1;

@@ -88,6 +88,9 @@ ocss_upstream_drop_request_header(const char *name)
 	return in_list(drop_req, name, strlen(name));
 }
 
+static int	on_progress(void *, curl_off_t, curl_off_t, curl_off_t,
+		    curl_off_t);
+
 /* curl says which sockets of the transfer to watch for what. */
 static int
 on_socket(CURL *e, curl_socket_t fd, int what, void *arg, void *sockp)
@@ -128,9 +131,9 @@ on_timer(CURLM *m, long ms, void *arg)
  * curl_easy_perform() without its extra polls: the handle's own multi
  * handle in socket mode, one poll(2) per wait on exactly the sockets curl
  * asked for, and the readiness passed in, so curl need not poll again to
- * learn it.  Waits are cut at a second so that curl's progress callback
- * (the SSE heartbeat) runs at least that often, as it does under
- * curl_easy_perform().
+ * learn it.  Waits are cut at a second, and a wait that ends with nothing
+ * to read checks the SSE heartbeat, as often as curl_easy_perform() ran
+ * the progress callback.
  */
 static CURLcode
 perform(struct ocss_upstream *u)
@@ -159,6 +162,14 @@ perform(struct ocss_upstream *u)
 			if (curl_multi_socket_action(u->m, CURL_SOCKET_TIMEOUT,
 			    0, &running) != CURLM_OK)
 				break;
+			/* curl calls the progress callback only for a transfer
+			 * it runs, and a silent stream runs on no timer: the
+			 * heartbeat is checked here, as curl_easy_perform()'s
+			 * wake-ups once a second did. */
+			if (running && on_progress(u, 0, 0, 0, 0) != 0) {
+				cc = CURLE_ABORTED_BY_CALLBACK;
+				break;
+			}
 			continue;
 		}
 		/* The callbacks may change u->ps: act on a copy. */
@@ -713,6 +724,7 @@ ocss_upstream_probe(struct ocss_upstream *u, long *ms)
 	curl_easy_setopt(u->h, CURLOPT_WRITEFUNCTION, discard);
 	/* Not the forwarding options: set those again on the next forward. */
 	u->configured = 0;
+	u->sse = 0;		/* no heartbeat: the last forward's state is gone */
 	cc = perform(u);
 	clock_gettime(CLOCK_MONOTONIC, &b);
 	curl_easy_getinfo(u->h, CURLINFO_RESPONSE_CODE, &code);

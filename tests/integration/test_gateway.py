@@ -316,6 +316,25 @@ class Timeouts(unittest.TestCase):
             s.cleanup()
 
 
+class Heartbeat(unittest.TestCase):
+    def test_silent_stream_gets_pings(self):
+        """OCSS_SSE_HEARTBEAT=1: while the upstream is silent between two
+        events 2.5 s apart, ": ping" comments reach the client, about one a
+        second, before the next event."""
+        s = Stack(env={"OCSS_SSE_HEARTBEAT": "1"})
+        try:
+            start, arr, raw = sse_arrivals(s, 2, 2500)
+            self.assertIn(b"HTTP/1.1 200", raw.split(b"\r\n", 1)[0])
+            body = raw.split(b"\r\n\r\n", 1)[1]
+            # Pings between the first and the second event.
+            between = body.split(b"event 1", 1)[1].split(b"event 2", 1)[0]
+            self.assertGreaterEqual(between.count(b"\n: ping\n"), 2, body[:2000])
+            self.assertEqual(arr[-1][1], b"data: [DONE]")
+        finally:
+            s.stop()
+            s.cleanup()
+
+
 class Lifecycle(unittest.TestCase):
     def test_sigterm_stops_pool_and_removes_socket(self):
         s = Stack()

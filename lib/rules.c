@@ -40,6 +40,10 @@
 #define RF_KW		0x08	/* runs only where one of its keywords is */
 #define RF_ANCH		0x10	/* runs anchored at its start words */
 #define RF_MODEL	0x20	/* n-gram model, not a pattern */
+#define RF_NEEDLE	0x40	/* raw: runs only near its needle bytes */
+
+#define NEEDLE_MAX	8	/* distinct needle bytes of one raw rule */
+#define NEEDLE_MAXCH	64	/* characters before a needle, at most */
 
 #define MODEL_MAGIC	"OCSSNG2"	/* + NUL: 8 bytes */
 #define MODEL_MAXDIM	(1u << 24)
@@ -57,7 +61,13 @@ struct rule {
 	char			*desc;
 	pcre2_code		*re;
 	pcre2_code		*are;	/* RF_ANCH: the same, PCRE2_ANCHORED */
-	int			 jit, ajit;
+	pcre2_code		*nre;	/* RF_NEEDLE: the same with
+					 * PCRE2_USE_OFFSET_LIMIT */
+	int			 jit, ajit, njit;
+	unsigned char		 needle[NEEDLE_MAX];	/* RF_NEEDLE */
+	size_t			 nneedle;
+	size_t			 nback;	/* bytes a match starts before one */
+	int			 nws;	/* and a \s run before the needle */
 	unsigned		 flags;
 	enum ocss_rule_action	 action;
 	enum ocss_rule_severity	 sev;
@@ -108,6 +118,7 @@ static uint64_t	load8(const char *, size_t);
 struct ocss_rules_scratch {
 	pcre2_match_data	*md;
 	pcre2_match_context	*mctx;
+	pcre2_match_context	*lctx;		/* mctx + an offset limit */
 	pcre2_jit_stack		*js;
 	struct ocss_norm	*norm;
 	struct whit		*wh;		/* words starting a prefix */
@@ -192,6 +203,7 @@ rule_free(struct rule *r)
 	free(r->desc);
 	pcre2_code_free(r->re);
 	pcre2_code_free(r->are);
+	pcre2_code_free(r->nre);
 	free(r->mw);
 	for (k = 0; k < 2; k++) {
 		for (i = 0; i < r->nex[k]; i++)
@@ -945,6 +957,306 @@ fail:
 	return -1;
 }
 
+/*
+ * Needle gates for raw rules.  A raw pattern runs on the original bytes,
+ * where PCRE2 may have to try a match at a good share of all positions
+ * (doc-role-marker: at every s, a, u, h, d behind a blank).  When every
+ * top-level branch holds a mandatory literal ASCII punctuation byte (the
+ * NEEDLE: ':' '<' '[' '#' ...) preceded only by items of bounded width
+ * (at most nback bytes: characters counted as 4 bytes, look-arounds and
+ * \b as none) and at most one unbounded \s run right before the needle,
+ * then a match starts either within nback bytes before the whitespace
+ * run that precedes some needle byte, or not at all.  The rule then runs
+ * only there: for the next needle q, PCRE2 searches from that window's
+ * start with the offset limit q (a second compile with
+ * PCRE2_USE_OFFSET_LIMIT).  No match can start before the window (its
+ * needle would be q or a later one, whose window starts later), so the
+ * findings are those of a scan of the whole text.  Anything the reader
+ * does not understand leaves the rule ungated.
+ */
+
+/* One item of a pattern at p[i] (not '|' or ')'): its width in characters
+ * (0 for assertions), -1 if unknown; *next: after it (quantifier not
+ * included); *lit: the literal byte for an ASCII punctuation literal, else
+ * 0; *ws: the item is \s. */
+static long needle_alt_width(const char *, size_t, size_t);
+
+static long
+item_width(const char *p, size_t i, size_t end, size_t *next, int *lit,
+    int *ws)
+{
+	unsigned char	 c = (unsigned char)p[i], d;
+	size_t		 g, k;
+
+	*lit = *ws = 0;
+	if (c == '\\') {
+		if (i + 1 >= end)
+			return -1;
+		d = (unsigned char)p[i + 1];
+		*next = i + 2;
+		if (d == 'b' || d == 'B')
+			return 0;
+		if (strchr("sSwWdDhHvVN", d) != NULL && d != '\0') {
+			*ws = d == 's';
+			return 1;
+		}
+		if ((d >= 'a' && d <= 'z') || (d >= 'A' && d <= 'Z') ||
+		    (d >= '0' && d <= '9') || d >= 0x80)
+			return -1;	/* \x.., \p{..}, \K, \R, back refs */
+		*lit = d;
+		return 1;
+	}
+	if (c == '(') {
+		if ((g = group_end(p, i, end)) == 0)
+			return -1;
+		*next = g + 1;
+		if (i + 2 < end && p[i + 1] == '?') {
+			if (p[i + 2] == '=' || p[i + 2] == '!' ||
+			    (p[i + 2] == '<' && i + 3 < end &&
+			    (p[i + 3] == '=' || p[i + 3] == '!')))
+				return 0;	/* look-around */
+			if (p[i + 2] != ':')
+				return -1;	/* flags, names, atomic ... */
+			return needle_alt_width(p, i + 3, g);
+		}
+		return needle_alt_width(p, i + 1, g);
+	}
+	if (c == '[') {
+		k = i + 1;
+		if (k < end && p[k] == '^')
+			k++;
+		if (k < end && p[k] == ']')
+			k++;
+		for (; k < end && p[k] != ']'; k++)
+			if (p[k] == '\\' || (p[k] == '[' && k + 1 < end &&
+			    p[k + 1] == ':'))
+				k++;	/* escape; [: posix classes :] */
+		if (k >= end)
+			return -1;
+		*next = k + 1;
+		return 1;
+	}
+	*next = i + 1;
+	if (c == '^' || c == '$')
+		return 0;
+	if (c == '.')
+		return 1;
+	if (strchr("|)?*+{", c) != NULL)
+		return -1;
+	if (c >= 0x80) {	/* a UTF-8 literal: one character */
+		while (*next < end && ((unsigned char)p[*next] & 0xC0) == 0x80)
+			(*next)++;
+		return 1;
+	}
+	if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9') || c == ' ' || c < 0x20))
+		*lit = c;
+	return 1;
+}
+
+/* The quantifier at p[i]: its least and most counts (*max -1: no bound),
+ * *next after it.  No quantifier: 1, 1. */
+static void
+item_repeat(const char *p, size_t i, size_t end, long *min, long *max,
+    size_t *next)
+{
+	char	*e;
+
+	*min = *max = 1;
+	*next = i;
+	if (i >= end)
+		return;
+	if (p[i] == '?' || p[i] == '*' || p[i] == '+') {
+		*min = p[i] == '+';
+		*max = p[i] == '?' ? 1 : -1;
+		*next = i + 1;
+	} else if (p[i] == '{' && i + 1 < end && p[i + 1] >= '0' &&
+	    p[i + 1] <= '9') {
+		*min = strtol(p + i + 1, &e, 10);
+		if (*e == '}')
+			*max = *min;
+		else if (*e == ',' && e[1] == '}')
+			*max = -1, e++;
+		else if (*e == ',' && e[1] >= '0' && e[1] <= '9')
+			*max = strtol(e + 1, &e, 10);
+		else
+			e = NULL;
+		if (e == NULL || *e != '}' || (size_t)(e - p) >= end) {
+			*min = *max = 1;	/* a literal '{': not an item */
+			return;
+		}
+		*next = (size_t)(e - p) + 1;
+	} else
+		return;
+	if (*next < end && (p[*next] == '?' || p[*next] == '+'))
+		(*next)++;
+}
+
+/* The most characters a sequence p[i..end) matches, -1 if unbounded or
+ * unknown. */
+static long
+needle_seq_width(const char *p, size_t i, size_t end)
+{
+	long	 w, min, max, total = 0;
+	size_t	 j;
+	int	 lit, ws;
+
+	while (i < end) {
+		if ((w = item_width(p, i, end, &j, &lit, &ws)) < 0)
+			return -1;
+		item_repeat(p, j, end, &min, &max, &i);
+		if (max < 0 && w > 0)
+			return -1;
+		if (max > 0)
+			total += w * max;
+		if (total > NEEDLE_MAXCH)
+			return -1;
+	}
+	return total;
+}
+
+/* The same for alternatives p[i..end): the widest. */
+static long
+needle_alt_width(const char *p, size_t i, size_t end)
+{
+	size_t	 j, start = i;
+	long	 w, most = 0;
+	int	 cls = 0, d = 0;
+
+	for (j = i; j <= end; j++) {
+		if (j < end) {
+			if (p[j] == '\\') {
+				j++;
+				continue;
+			}
+			if (cls) {
+				if (p[j] == ']')
+					cls = 0;
+				continue;
+			}
+			if (p[j] == '[') {
+				cls = 1;
+				if (j + 1 < end && p[j + 1] == '^')
+					j++;
+				if (j + 1 < end && p[j + 1] == ']')
+					j++;
+			} else if (p[j] == '(')
+				d++;
+			else if (p[j] == ')')
+				d--;
+			if (p[j] != '|' || d != 0)
+				continue;
+		}
+		if ((w = needle_seq_width(p, start, j)) < 0)
+			return -1;
+		if (w > most)
+			most = w;
+		start = j + 1;
+	}
+	return most;
+}
+
+/* One top-level branch p[i..end): its needle byte and the characters
+ * before it; *ws when an unbounded \s run comes right before it. */
+static int
+needle_branch(const char *p, size_t i, size_t end, int *needle, long *before,
+    int *ws)
+{
+	long	 w, min, max, total = 0;
+	size_t	 j, k;
+	int	 lit, isws, run = 0;
+
+	while (i < end) {
+		if ((w = item_width(p, i, end, &j, &lit, &isws)) < 0)
+			return -1;
+		item_repeat(p, j, end, &min, &max, &k);
+		if (lit && min >= 1) {
+			*needle = lit;
+			*before = total;
+			*ws = run;
+			return 0;
+		}
+		if (run)
+			return -1;	/* the run must end at the needle */
+		if (max < 0 && w > 0) {
+			if (!isws)
+				return -1;
+			run = 1;
+		} else if (max > 0)
+			total += w * max;
+		if (total > NEEDLE_MAXCH)
+			return -1;
+		i = k;
+	}
+	return -1;
+}
+
+/* Derives raw rule r's needles from its pattern and compiles it again for
+ * offset limits; leaves the rule ungated when it cannot. */
+static void
+build_needles(struct rule *r, const char *p)
+{
+	size_t		 j, start = 0, end = strlen(p), k;
+	uint32_t	 opt;
+	long		 before, most = 0;
+	int		 cls = 0, d = 0, needle, ws, anyws = 0, ec;
+	PCRE2_SIZE	 eo;
+
+	r->nneedle = 0;
+	for (j = 0; j <= end; j++) {
+		if (j < end) {
+			if (p[j] == '\\') {
+				j++;
+				continue;
+			}
+			if (cls) {
+				if (p[j] == ']')
+					cls = 0;
+				continue;
+			}
+			if (p[j] == '[') {
+				cls = 1;
+				if (j + 1 < end && p[j + 1] == '^')
+					j++;
+				if (j + 1 < end && p[j + 1] == ']')
+					j++;
+			} else if (p[j] == '(')
+				d++;
+			else if (p[j] == ')')
+				d--;
+			if (p[j] != '|' || d != 0)
+				continue;
+		}
+		if (needle_branch(p, start, j, &needle, &before, &ws) == -1)
+			return;
+		for (k = 0; k < r->nneedle && r->needle[k] != needle; k++)
+			;
+		if (k == r->nneedle) {
+			if (k == NEEDLE_MAX)
+				return;
+			r->needle[r->nneedle++] = (unsigned char)needle;
+		}
+		if (before > most)
+			most = before;
+		anyws |= ws;
+		start = j + 1;
+	}
+	if (r->nneedle == 0 || pcre2_pattern_info(r->re,
+	    PCRE2_INFO_ARGOPTIONS, &opt) != 0)
+		goto none;
+	r->nre = pcre2_compile((PCRE2_SPTR)p, PCRE2_ZERO_TERMINATED,
+	    opt | PCRE2_USE_OFFSET_LIMIT, &ec, &eo, NULL);
+	if (r->nre == NULL)
+		goto none;
+	r->njit = ocss_jit_compile(r->nre);
+	r->nback = (size_t)most * 4;	/* UTF-8: <= 4 bytes a character */
+	r->nws = anyws;
+	r->flags |= RF_NEEDLE;
+	return;
+none:
+	r->nneedle = 0;
+}
+
 /* Bucket of a word by its first two bytes (the second 0 for one-byte
  * words and prefixes). */
 #define NBUCKET		(36 * 37)
@@ -1207,6 +1519,10 @@ ocss_rules_parse(const char *json, size_t len, const char *name,
 		if (rs->r[i].flags & RF_ANCH)
 			rs->r[i].flags &= ~RF_KW;
 	build_prefilter(rs, rules);
+	for (i = 0; i < rs->n; i++)
+		if ((rs->r[i].flags & RF_RAW) && rs->r[i].re != NULL)
+			build_needles(&rs->r[i], str_member(
+			    json_object_array_get_idx(rules, i), "pattern"));
 	json_object_put(root);
 	return rs;
 oom:
@@ -1287,6 +1603,8 @@ ocss_rules_gate(const struct ocss_rules *rs, size_t i)
 		return "?";
 	if (rs->r[i].flags & RF_MODEL)
 		return "model";
+	if (rs->r[i].flags & RF_NEEDLE)
+		return "raw, needles";
 	if (rs->r[i].flags & RF_RAW)
 		return "raw";
 	if (rs->r[i].flags & RF_ANCH)
@@ -1339,6 +1657,7 @@ ocss_rules_scratch_new(const struct ocss_rules *rs)
 		return NULL;
 	if ((sc->md = pcre2_match_data_create(max, NULL)) == NULL ||
 	    (sc->mctx = pcre2_match_context_create(NULL)) == NULL ||
+	    (sc->lctx = pcre2_match_context_create(NULL)) == NULL ||
 	    (sc->js = pcre2_jit_stack_create(32 * 1024, 1024 * 1024,
 	    NULL)) == NULL || (sc->norm = ocss_norm_new()) == NULL ||
 	    (sdim > 0 && (sc->seen = calloc(sdim / 64 + 1,
@@ -1350,6 +1669,9 @@ ocss_rules_scratch_new(const struct ocss_rules *rs)
 	pcre2_jit_stack_assign(sc->mctx, NULL, sc->js);
 	pcre2_set_match_limit(sc->mctx, MATCH_LIMIT);
 	pcre2_set_depth_limit(sc->mctx, DEPTH_LIMIT);
+	pcre2_jit_stack_assign(sc->lctx, NULL, sc->js);
+	pcre2_set_match_limit(sc->lctx, MATCH_LIMIT);
+	pcre2_set_depth_limit(sc->lctx, DEPTH_LIMIT);
 	return sc;
 }
 
@@ -1360,6 +1682,7 @@ ocss_rules_scratch_free(struct ocss_rules_scratch *sc)
 		return;
 	pcre2_match_data_free(sc->md);
 	pcre2_match_context_free(sc->mctx);
+	pcre2_match_context_free(sc->lctx);
 	pcre2_jit_stack_free(sc->js);
 	ocss_norm_free(sc->norm);
 	free(sc->wh);
@@ -1420,6 +1743,90 @@ rule_matches(const struct ocss_rules *rs, size_t i,
 			ocss_norm_map(sc->norm, (size_t)seg, ov[0], ov[1], &os,
 			    &oe);
 		if (findings_add(out, i, os, oe, via) == -1) {
+			ocss_err_set(err, "out of memory");
+			return -1;
+		}
+		hits++;
+		off = ov[1];
+		if (ov[1] == ov[0]) {
+			off++;
+			while (off < len && (s[off] & 0xC0) == 0x80)
+				off++;
+		}
+	}
+	return (int)hits;
+}
+
+/* The first of rule r's needle bytes in s[i..len), or len.  Eight bytes
+ * at a time: the lowest byte flagged in (t - ONES) & ~t & HIGHS, t = x ^
+ * needle, is the first equal one (false hits only above a true one). */
+static size_t
+next_needle(const struct rule *r, const char *s, size_t len, size_t i)
+{
+	uint64_t	 x, t, m;
+	size_t		 k;
+
+	for (; i + 8 <= len; i += 8) {
+		memcpy(&x, s + i, 8);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+		x = __builtin_bswap64(x);
+#endif
+		m = 0;
+		for (k = 0; k < r->nneedle; k++) {
+			t = x ^ (UINT64_C(0x0101010101010101) * r->needle[k]);
+			m |= (t - UINT64_C(0x0101010101010101)) & ~t &
+			    UINT64_C(0x8080808080808080);
+		}
+		if (m != 0)
+			return i + ((size_t)__builtin_ctzll(m) >> 3);
+	}
+	for (; i < len; i++)
+		for (k = 0; k < r->nneedle; k++)
+			if ((unsigned char)s[i] == r->needle[k])
+				return i;
+	return len;
+}
+
+/* Raw rule i with a needle gate (see build_needles): the same matches as
+ * rule_matches() on the original text, searched only near needles. */
+static int
+rule_needles(const struct ocss_rules *rs, size_t i,
+    struct ocss_rules_scratch *sc, const char *s, size_t len,
+    struct ocss_findings *out, struct ocss_err *err)
+{
+	const struct rule *r = &rs->r[i];
+	PCRE2_SIZE	*ov;
+	size_t		 off = 0, q, lo, hits = 0;
+	int		 rc;
+
+	while (hits < OCSS_RULES_MAX_HITS && off <= len) {
+		if ((q = next_needle(r, s, len, off)) >= len)
+			break;
+		lo = q;
+		if (r->nws)	/* \s, or any byte of a non-ASCII character */
+			while (lo > off && (s[lo - 1] == ' ' ||
+			    (s[lo - 1] >= '\t' && s[lo - 1] <= '\r') ||
+			    (s[lo - 1] & 0x80)))
+				lo--;
+		lo = lo - off > r->nback ? lo - r->nback : off;
+		while (lo > off && (s[lo] & 0xC0) == 0x80)
+			lo--;	/* a character's first byte */
+		pcre2_set_offset_limit(sc->lctx, q);
+		rc = r->njit ? pcre2_jit_match(r->nre, (PCRE2_SPTR)s, len, lo,
+		    0, sc->md, sc->lctx) : pcre2_match(r->nre, (PCRE2_SPTR)s,
+		    len, lo, 0, sc->md, sc->lctx);
+		if (rc == PCRE2_ERROR_NOMATCH) {
+			off = q + 1;	/* no match starts in [off, q] */
+			continue;
+		}
+		if (rc < 0)
+			return match_error(rc, r->id, err);
+		ov = pcre2_get_ovector_pointer(sc->md);
+		if (ov[1] < ov[0]) {	/* \K in a lookahead: ignore */
+			off = ov[0] + 1;
+			continue;
+		}
+		if (findings_add(out, i, ov[0], ov[1], OCSS_VIA_TEXT) == -1) {
 			ocss_err_set(err, "out of memory");
 			return -1;
 		}
@@ -1730,8 +2137,12 @@ ocss_rules_scan(const struct ocss_rules *rs, struct ocss_rules_scratch *sc,
 	for (i = 0; i < rs->n; i++) {
 		if (!(rs->r[i].flags & RF_RAW))
 			continue;
-		if (rule_matches(rs, i, sc, text, len, -1, OCSS_VIA_TEXT, 0,
-		    out, err) == -1)
+		if (gate && (rs->r[i].flags & RF_NEEDLE))
+			rc = rule_needles(rs, i, sc, text, len, out, err);
+		else
+			rc = rule_matches(rs, i, sc, text, len, -1,
+			    OCSS_VIA_TEXT, 0, out, err);
+		if (rc == -1)
 			return -1;
 	}
 	return (int)(out->n - before);

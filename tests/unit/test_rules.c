@@ -228,6 +228,89 @@ test_gates(void)
 	ocss_rules_free(rs);
 }
 
+/* Raw rules with needle gates (a mandatory punctuation byte per branch):
+ * the same findings as a scan of the whole text, wherever the needles,
+ * whitespace runs and non-ASCII bytes fall relative to the 8-byte blocks
+ * of the needle search and the window before a needle. */
+static void
+test_needles(void)
+{
+	static const char *const files[] = { "prompt-rules.json",
+	    "indirect-injection-rules.json" };
+	static const char *const parts[] = {
+		"system:", "System :", "user:\t\n ", "ai assistant:",
+		"HUMAN:\xc2\xa0", "developer\xe2\x80\x83:", " you ", "ignore",
+		"<|im_start|>", "<|eot_id|>", "[INST]", "[/SYSTEM]", "<<SYS>>",
+		"\n## System:\n", "\n\n", ":", "<", "[", "#", "x",
+		"\xc3\xa9", "\xe2\x80\x8b", "\xff", "\"", "'", "> ", "|",
+		"abc ", "Please provide a summary. ",
+	};
+	const char	*own = "{\"rules\":[{\"id\":\"n\",\"pattern\":"
+	    "\"(?<![a-z])(?:ab|cde)\\\\s*:x|\\\\[q\\\\]\",\"flags\":[\"raw\","
+	    "\"caseless\"],\"action\":\"strip\"},{\"id\":\"u\",\"pattern\":"
+	    "\"a+:\",\"flags\":[\"raw\"],\"action\":\"strip\"},{\"id\":\"v\","
+	    "\"pattern\":\"a:|b\",\"flags\":[\"raw\"],\"action\":\"strip\"}]}";
+	struct ocss_rules *rs;
+	struct ocss_rules_scratch *sc;
+	struct ocss_err	 err;
+	char		 text[2048];
+	size_t		 f, k, t, len, np = sizeof(parts) / sizeof(parts[0]);
+	unsigned	 seed = 12345;
+	int		 found = 0;
+
+	for (f = 0; f < 2; f++) {
+		rs = load(files[f]);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(rs);
+		for (k = 0; k < ocss_rules_count(rs); k++)
+			if (strcmp(ocss_rules_id(rs, k), "doc-role-marker") ==
+			    0 || strcmp(ocss_rules_id(rs, k),
+			    "chat-template-tokens") == 0)
+				CU_ASSERT_STRING_EQUAL(ocss_rules_gate(rs, k),
+				    "raw, needles");
+		sc = ocss_rules_scratch_new(rs);
+		for (t = 0; t < 3000; t++) {
+			len = 0;
+			/* a random run of padding, then random parts */
+			for (k = 0; k < t % 11; k++)
+				text[len++] = "a \t."[k % 4];
+			while (len < 400) {
+				seed = seed * 1103515245u + 12345u;
+				k = (seed >> 16) % np;
+				if (len + strlen(parts[k]) >= sizeof(text))
+					break;
+				memcpy(text + len, parts[k], strlen(parts[k]));
+				len += strlen(parts[k]);
+			}
+			text[len] = '\0';
+			found += hits(rs, sc, text, NULL);
+			CU_ASSERT(same_ungated(rs, sc, text));
+		}
+		ocss_rules_scratch_free(sc);
+		ocss_rules_free(rs);
+	}
+	CU_ASSERT(found > 1000);
+
+	rs = ocss_rules_parse(own, strlen(own), "t.json", &err);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(rs);
+	CU_ASSERT_STRING_EQUAL(ocss_rules_gate(rs, 0), "raw, needles");
+	CU_ASSERT_STRING_EQUAL(ocss_rules_gate(rs, 1), "raw");	/* a+ */
+	CU_ASSERT_STRING_EQUAL(ocss_rules_gate(rs, 2), "raw");	/* b */
+	sc = ocss_rules_scratch_new(rs);
+	CU_ASSERT(hits(rs, sc, "CDE \t :x", "n"));
+	CU_ASSERT(hits(rs, sc, "\xc3\xa9" "ab:x", "n"));
+	CU_ASSERT(!hits(rs, sc, "xab:x", "n"));
+	CU_ASSERT(hits(rs, sc, "12345678901234567[q]", "n"));
+	for (len = 0; len < 40; len++) {
+		memset(text, 'z', len);
+		strcpy(text + len, "ab     :x [q] cde:x ab:y :x zab:x");
+		CU_ASSERT(same_ungated(rs, sc, text));
+		memset(text, ' ', len);
+		CU_ASSERT(same_ungated(rs, sc, text));
+	}
+	ocss_rules_scratch_free(sc);
+	ocss_rules_free(rs);
+}
+
 /* The n-gram model rule kind: a shipped model loads and scores, a bad
  * model file is named. */
 static void
@@ -284,5 +367,7 @@ suite_rules(void)
 	ocss_test_add(s, "bad rule files named", test_bad_files);
 	ocss_test_add(s, "evasion classes caught", test_evasions);
 	ocss_test_add(s, "word gates change no finding", test_gates);
+	ocss_test_add(s, "needle gates of raw rules change no finding",
+	    test_needles);
 	ocss_test_add(s, "n-gram model rule", test_model);
 }

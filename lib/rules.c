@@ -105,6 +105,9 @@ struct ocss_rules {
 	struct pfx	*pfx;		/* sorted by first two bytes */
 	size_t		 npfx;
 	uint16_t	*pfx_ix;	/* [bucket]: first entry; [bucket+1]: end */
+	uint64_t	*pfx_b2;	/* [bucket]: bit bslot[c] for every third
+					 * byte c of its prefixes; all bits
+					 * when one is shorter than 3 bytes */
 	uint64_t	 amask;		/* anchored rules */
 	int		 model;		/* some rule is a model */
 	struct kwent	*kw;		/* open addressing, nkw a power of 2 */
@@ -225,6 +228,7 @@ ocss_rules_free(struct ocss_rules *rs)
 	free(rs->kw);
 	free(rs->pfx);
 	free(rs->pfx_ix);
+	free(rs->pfx_b2);
 	pcre2_code_free(rs->pre);
 	free(rs);
 }
@@ -1380,11 +1384,14 @@ build_anchors(struct ocss_rules *rs, json_object *rules)
 	ne_n = j;
 	if (ne_n > UINT16_MAX ||
 	    (rs->pfx = calloc(ne_n, sizeof(*rs->pfx))) == NULL ||
-	    (rs->pfx_ix = calloc(NBUCKET + 1, sizeof(*rs->pfx_ix))) == NULL)
+	    (rs->pfx_ix = calloc(NBUCKET + 1, sizeof(*rs->pfx_ix))) == NULL ||
+	    (rs->pfx_b2 = calloc(NBUCKET + 1, sizeof(*rs->pfx_b2))) == NULL)
 		goto fail;
 	for (i = 0, k = 0; k <= NBUCKET; k++) {
 		rs->pfx_ix[k] = (uint16_t)i;
 		while (i < ne_n && e[i].b == k) {
+			rs->pfx_b2[k] |= e[i].p.len < 3 ? ~UINT64_C(0) :
+			    UINT64_C(1) << bslot[(unsigned char)e[i].p.s[2]];
 			rs->pfx[i] = e[i].p;
 			rs->pfx[i].v8 = load8(e[i].p.s, e[i].p.len);
 			rs->pfx[i].m8 = e[i].p.len < 8 ? (UINT64_C(1) <<
@@ -1404,6 +1411,7 @@ fail:
 	rs->amask = 0;
 	free(rs->pfx);
 	free(rs->pfx_ix);
+	free(rs->pfx_b2);
 	rs->pfx = NULL;
 	rs->pfx_ix = NULL;
 done:
@@ -1894,6 +1902,9 @@ gate_word(const struct ocss_rules *rs, struct ocss_rules_scratch *sc,
 	uint64_t	 mask = 0;
 
 	b = (size_t)(bslot[x & 0xFF] - 1) * 37 + bslot[(x >> 8) & 0xFF];
+	/* A prefix of 3 bytes or more has the word's third byte there. */
+	if (!((rs->pfx_b2[b] >> bslot[(x >> 16) & 0xFF]) & 1))
+		return 0;
 	p = rs->pfx + rs->pfx_ix[b];
 	pe = rs->pfx + rs->pfx_ix[b + 1];
 	for (; p < pe; p++)

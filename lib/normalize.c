@@ -15,6 +15,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#define NORM_SSE2	1
+#endif
+
 #include <unicase.h>
 #include <unictype.h>
 #include <uninorm.h>
@@ -58,6 +63,7 @@ struct ocss_norm {
 	size_t		 nruns, runcap;
 	size_t		*escs;		/* every '%' and '&' */
 	size_t		 nescs, esccap;
+	unsigned	 flags;		/* of this run */
 };
 
 #define MAX_SEGS	512
@@ -528,6 +534,72 @@ cand_block(struct ocss_norm *n, const unsigned char *s, size_t len, size_t i,
 	return 0;
 }
 
+#ifndef NORM_SSE2
+#define NORM_SLACK	0
+#endif
+
+#ifdef NORM_SSE2
+/*
+ * Sixteen ASCII bytes at a time (SSE2, baseline on x86-64): the same
+ * output, anchors and candidates as two 8-byte blocks.  Masks hold one bit
+ * a byte (bit k: byte i + k).  Writes up to 16 bytes past the output it
+ * keeps (out_reserve() in norm_text() leaves room: NORM_SLACK).
+ */
+#define NORM_SLACK	32
+
+static inline __m128i
+in_range(__m128i v, char lo, char hi)	/* bytes < 0x80 */
+{
+	return _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8((char)(lo - 1))),
+	    _mm_cmplt_epi8(v, _mm_set1_epi8((char)(hi + 1))));
+}
+
+_Static_assert(OCSS_NORM_MIN_B64 > 14 && OCSS_NORM_MIN_HEX > 14,
+    "cand_block16() assumes no run inside a block is long enough");
+
+#define EQ_MASK(v, c) \
+	((unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8((v), _mm_set1_epi8(c))))
+
+/* The candidates of block v = s[i..i+16) with alnum mask a. */
+static int
+cand_block16(struct ocss_norm *n, const unsigned char *s, size_t len,
+    size_t i, __m128i v, unsigned a, size_t *bs)
+{
+	unsigned	 before, after, m, nb;
+
+	before = (a << 1) | (i > 0 && is_alnum(s[i - 1]) ? 1u : 0u);
+	after = (a >> 1) | (i + 16 < len && is_alnum(s[i + 16]) ?
+	    0x8000u : 0u);
+	for (m = a & ~before & ~after & 0xFFFFu; m != 0; m &= m - 1)
+		if (push_pos(&n->cand, &n->ncand, &n->candcap, i +
+		    (size_t)__builtin_ctz(m)) == -1)
+			return -1;
+	if (a == 0xFFFFu)
+		return 0;	/* letters and digits: the run goes on */
+	if ((~a & ~EQ_MASK(v, ' ') & 0xFFFFu) == 0) {
+		nb = ~a & 0xFFFFu;	/* spaces only */
+	} else {
+		for (m = EQ_MASK(v, '%') | EQ_MASK(v, '&'); m != 0;
+		    m &= m - 1)
+			if (push_pos(&n->escs, &n->nescs, &n->esccap, i +
+			    (size_t)__builtin_ctz(m)) == -1)
+				return -1;
+		nb = ~(a | EQ_MASK(v, '+') | EQ_MASK(v, '-') |
+		    EQ_MASK(v, '/') | EQ_MASK(v, '_')) & 0xFFFFu;
+		if (nb == 0)
+			return 0;
+	}
+	/* Runs inside the block are at most 14 bytes, shorter than both
+	 * thresholds (checked below): only the one that ends at its first non-base64 byte
+	 * can be long. */
+	if (run_end(n, bs, i + (size_t)__builtin_ctz(nb),
+	    i + (size_t)__builtin_ctz(nb) + 1) == -1)
+		return -1;
+	*bs = i + (size_t)(31 - __builtin_clz(nb)) + 1;
+	return 0;
+}
+#endif
+
 /*
  * Normalises s[0..len) into a new segment.  Byte i of s is original byte i,
  * or, for a derived text (ms != NULL), original bytes [ms[i], me[i]).
@@ -545,6 +617,10 @@ norm_text(struct ocss_norm *n, const unsigned char *s, size_t len,
 	int32_t		 cp;
 	unsigned	 c, m;
 	int		 cand = ms == NULL;	/* segment 0 */
+	int		 swar = !(n->flags & OCSS_NORM_BYTES);
+#ifdef NORM_SSE2
+	int		 simd = swar && !(n->flags & OCSS_NORM_NOSIMD);
+#endif
 	uint64_t	 x, a, sep, ab, ob;
 	char		*o;
 
@@ -555,7 +631,7 @@ norm_text(struct ocss_norm *n, const unsigned char *s, size_t len,
 		n->seg = sg;
 		n->segcap = ncap;
 	}
-	if (out_reserve(n, len + 1) == -1)
+	if (out_reserve(n, len + NORM_SLACK + 1) == -1)
 		return -1;
 	ol = ao = segstart;
 	ai = 0;
@@ -563,7 +639,59 @@ norm_text(struct ocss_norm *n, const unsigned char *s, size_t len,
 		n->ncand = n->nruns = n->nescs = 0;
 	o = n->out;
 	while (i < len) {
-		if (cand && len - i >= 8) {
+#ifdef NORM_SSE2
+		if (cand && simd && len - i >= 16) {
+			__m128i	 v, lc, al, dg, an, ov;
+			unsigned char tb[32];
+			unsigned a16, sp, ab16, pos, k;
+
+			v = _mm_loadu_si128((const __m128i *)(const void *)
+			    (s + i));
+			if (_mm_movemask_epi8(v) == 0) {
+				lc = _mm_or_si128(v, _mm_set1_epi8(0x20));
+				al = in_range(lc, 'a', 'z');
+				dg = in_range(v, '0', '9');
+				an = _mm_or_si128(al, dg);
+				a16 = (unsigned)_mm_movemask_epi8(an);
+				if (cand_block16(n, s, len, i, v, a16, &bs) == -1)
+					return -1;
+				/* letters lower case, digits, the rest ' ' */
+				ov = _mm_or_si128(_mm_or_si128(
+				    _mm_and_si128(al, lc), _mm_and_si128(dg, v)),
+				    _mm_andnot_si128(an, _mm_set1_epi8(' ')));
+				sp = ~a16 & 0xFFFFu;
+				ab16 = sp & ((sp << 1) | (ol == segstart ||
+				    o[ol - 1] == ' ' ? 1u : 0u));
+				if (ab16 == 0) {
+					_mm_storeu_si128((__m128i *)(void *)
+					    (o + ol), ov);
+					ol += 16;
+					i += 16;
+					continue;
+				}
+				/* absorbed spaces: the kept runs between
+				 * them, 16 bytes copied for each */
+				_mm_storeu_si128((__m128i *)(void *)tb, ov);
+				memset(tb + 16, 0, 16);
+				for (pos = 0; ab16 != 0; ab16 &= ab16 - 1) {
+					k = (unsigned)__builtin_ctz(ab16);
+					memcpy(o + ol, tb + pos, 16);
+					ol += k - pos;
+					if (ol > ao && anchor_push(n, ao, ai,
+					    ai + (ol - ao), 1) == -1)
+						return -1;
+					ao = ol;
+					ai = i + k + 1;
+					pos = k + 1;
+				}
+				memcpy(o + ol, tb + pos, 16);
+				ol += 16 - pos;
+				i += 16;
+				continue;
+			}
+		}
+#endif
+		if (cand && swar && len - i >= 8) {
 			memcpy(&x, s + i, 8);
 			x = LE64(x);
 			if ((x & HIGHS) == 0) {
@@ -1113,6 +1241,7 @@ ocss_norm_run(struct ocss_norm *n, const char *text, size_t len,
 
 	n->olen = n->nan = n->nseg = 0;
 	n->budget = len * 2 + 65536;
+	n->flags = flags;
 	if (norm_text(n, s, len, NULL, NULL, OCSS_VIA_TEXT) == -1)
 		return -1;
 	if (flags & OCSS_NORM_NODERIVED)

@@ -57,6 +57,9 @@ enum ocss_norm_via {
 
 /* Flags for ocss_norm_run(). */
 #define OCSS_NORM_NODERIVED	0x01	/* segment 0 only */
+#define OCSS_NORM_NOSIMD	0x02	/* tests: no 16-byte SSE2 blocks */
+#define OCSS_NORM_BYTES		0x04	/* tests: byte by byte, no blocks at
+					 * all (the same output and map) */
 
 struct ocss_norm;
 

@@ -295,19 +295,25 @@ out_reserve(struct ocss_norm *n, size_t extra)
 }
 
 static int
-anchor_push(struct ocss_norm *n, size_t out, size_t in, size_t in_end,
-    int linear)
+anchor_grow(struct ocss_norm *n)
 {
 	struct anchor	*p;
 	size_t		 ncap;
 
-	if (n->nan == n->ancap) {
-		ncap = n->ancap ? n->ancap * 2 : 64;
-		if ((p = realloc(n->an, ncap * sizeof(*p))) == NULL)
-			return -1;
-		n->an = p;
-		n->ancap = ncap;
-	}
+	ncap = n->ancap ? n->ancap * 2 : 64;
+	if ((p = realloc(n->an, ncap * sizeof(*p))) == NULL)
+		return -1;
+	n->an = p;
+	n->ancap = ncap;
+	return 0;
+}
+
+static inline int
+anchor_push(struct ocss_norm *n, size_t out, size_t in, size_t in_end,
+    int linear)
+{
+	if (n->nan == n->ancap && anchor_grow(n) == -1)
+		return -1;
 	n->an[n->nan].out = out;
 	n->an[n->nan].in = in;
 	n->an[n->nan].in_end = in_end;
@@ -370,15 +376,24 @@ separator:
 		n->out[(*ol)++] = ' ';
 }
 
-/* Bytes of x in ['0', '9'] (SWAR: eight bytes at once). */
+/* Bytes of x in ['0', '9'] (SWAR: eight bytes at once): the top bit of
+ * each (exact per byte: nothing carries or borrows across bytes). */
 #define ONES	UINT64_C(0x0101010101010101)
-static int
-has_digit(uint64_t x)
+#define HIGHS		(ONES * 0x80)
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+#define LE64(x)		__builtin_bswap64(x)	/* byte i: bits 8i.. */
+#else
+#define LE64(x)		(x)
+#endif
+#define BYTE_AT(m)	((size_t)__builtin_ctzll(m) >> 3)
+
+static inline uint64_t
+digits(uint64_t x)
 {
 	uint64_t t = x & (ONES * 0x7F);
 
-	return (((ONES * (127 + '9' + 1) - t) & ~x & (t + ONES * (127 - '0' +
-	    1))) & (ONES * 0x80)) != 0;
+	return (ONES * (127 + '9' + 1) - t) & ~x & (t + ONES * (127 - '0' +
+	    1)) & (ONES * 0x80);
 }
 
 /* Leet digits inside words that are mostly letters: 1gn0r3 -> ignore.
@@ -390,13 +405,15 @@ leet_fold(char *s, size_t len)
 	static const char lmap[10] = { 'o', 'i', 0, 'e', 'a', 's', 0, 't',
 	    'b', 0 };
 	size_t	 i = 0, w, j, k, letters, leet;
-	uint64_t x;
+	uint64_t x, m;
 
 	while (i < len) {
 		while (i + 8 <= len) {
 			memcpy(&x, s + i, 8);
-			if (has_digit(x))
+			if ((m = digits(LE64(x))) != 0) {
+				i += BYTE_AT(m);
 				break;
+			}
 			i += 8;
 		}
 		while (i < len && (unsigned char)(s[i] - '0') > 9)
@@ -447,7 +464,7 @@ push_pos(size_t **v, size_t *nv, size_t *cap, size_t x)
 
 /* A byte outside the base64 alphabet at i ends the run [*bs, i); the next
  * one may start at next. */
-static int
+static inline int
 run_end(struct ocss_norm *n, size_t *bs, size_t i, size_t next)
 {
 	if (i - *bs >= OCSS_NORM_MIN_B64 || i - *bs >= OCSS_NORM_MIN_HEX) {
@@ -486,15 +503,9 @@ cand_byte(struct ocss_norm *n, const unsigned char *s, size_t len, size_t i,
  * byte that qualifies.  The bytes are < 0x80, so no sum carries into the
  * next byte.
  */
-#define HIGHS		(ONES * 0x80)
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-#define LE64(x)		__builtin_bswap64(x)	/* byte i: bits 8i.. */
-#else
-#define LE64(x)		(x)
-#endif
+/* HIGHS, LE64: above, with digits(). */
 #define RANGE(x, lo, hi) \
 	(((x) + ONES * (0x80 - (lo))) & ~((x) + ONES * (0x7F - (hi))) & HIGHS)
-#define BYTE_AT(m)	((size_t)__builtin_ctzll(m) >> 3)
 #define LAST_AT(m)	((size_t)(63 - __builtin_clzll(m)) >> 3)
 
 /* The candidates in the ASCII block x = s[i..i+8) with alnum mask a. */

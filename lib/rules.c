@@ -100,8 +100,10 @@ struct whit {
 struct pfx {
 	char		 s[PFX_MAX + 1];
 	unsigned char	 len;
+	unsigned char	 wlen;		/* its first word: s[0..wlen) */
 	uint64_t	 mask;		/* rules (bit i: rule i) */
-	uint64_t	 v8, m8;	/* its first 8 bytes (load8), mask */
+	uint64_t	 v8, m8;	/* the word's first 8 bytes (load8),
+					 * mask */
 };
 
 struct ocss_rules {
@@ -131,6 +133,8 @@ struct ocss_rules_scratch {
 	struct ocss_norm	*norm;
 	struct whit		*wh;		/* words starting a prefix */
 	size_t			 nwh, whcap;
+	uint64_t		 wamask;	/* rules with a word that starts
+						 * the first word of a prefix */
 	uint64_t		*th;		/* token hashes of segment 0 */
 	size_t			 nth, thcap;
 	uint64_t		*seen;		/* model features seen: bits */
@@ -1335,9 +1339,7 @@ build_anchors(struct ocss_rules *rs, json_object *rules)
 			for (t = 0; t < ps->len[k] && is_wordch(ps->s[k][t]);
 			    t++)
 				;
-			ps->len[k] = (unsigned char)t;	/* word bytes only */
-			ps->s[k][t] = '\0';
-			ok = t > 0;
+			ok = t > 0;	/* starts with a word */
 		}
 		if (!ok)
 			continue;
@@ -1347,10 +1349,13 @@ build_anchors(struct ocss_rules *rs, json_object *rules)
 			continue;
 		r->ajit = ocss_jit_compile(r->are);
 		for (k = 0; k < ps->n; k++) {
-			/* one-byte prefixes go in every bucket of their
-			 * first byte */
+			for (t = 0; t < ps->len[k] && is_wordch(ps->s[k][t]);
+			    t++)
+				;
+			/* one-byte words go in every bucket of their first
+			 * byte */
 			for (b1 = 0; b1 < 37; b1++) {
-				if (ps->len[k] > 1 ? b1 > 0 : 0)
+				if (t > 1 ? b1 > 0 : 0)
 					break;
 				if (ne_n == ecap) {
 					ecap = ecap ? ecap * 2 : 256;
@@ -1361,13 +1366,14 @@ build_anchors(struct ocss_rules *rs, json_object *rules)
 				}
 				ne = &e[ne_n++];
 				memset(ne, 0, sizeof(*ne));
-				ne->b = ps->len[k] > 1 ?
+				ne->b = t > 1 ?
 				    bucket((unsigned char)ps->s[k][0],
 				    (unsigned char)ps->s[k][1]) :
 				    (size_t)(bslot[(unsigned char)ps->s[k][0]]
 				    - 1) * 37 + b1;
 				memcpy(ne->p.s, ps->s[k], ps->len[k] + 1u);
 				ne->p.len = ps->len[k];
+				ne->p.wlen = (unsigned char)t;
 				ne->p.mask = 1ULL << i;
 			}
 		}
@@ -1395,12 +1401,12 @@ build_anchors(struct ocss_rules *rs, json_object *rules)
 	for (i = 0, k = 0; k <= NBUCKET; k++) {
 		rs->pfx_ix[k] = (uint16_t)i;
 		while (i < ne_n && e[i].b == k) {
-			rs->pfx_b2[k] |= e[i].p.len < 3 ? ~UINT64_C(0) :
+			rs->pfx_b2[k] |= e[i].p.wlen < 3 ? ~UINT64_C(0) :
 			    UINT64_C(1) << bslot[(unsigned char)e[i].p.s[2]];
 			rs->pfx[i] = e[i].p;
-			rs->pfx[i].v8 = load8(e[i].p.s, e[i].p.len);
-			rs->pfx[i].m8 = e[i].p.len < 8 ? (UINT64_C(1) <<
-			    (8 * e[i].p.len)) - 1 : ~UINT64_C(0);
+			rs->pfx[i].v8 = load8(e[i].p.s, e[i].p.wlen);
+			rs->pfx[i].m8 = e[i].p.wlen < 8 ? (UINT64_C(1) <<
+			    (8 * e[i].p.wlen)) - 1 : ~UINT64_C(0);
 			i++;
 		}
 	}
@@ -1909,26 +1915,36 @@ push_hit(struct ocss_rules_scratch *sc, size_t pos, uint64_t mask)
 	return 0;
 }
 
-/* The word [a-z0-9]+ at s[w..w+wl), its first 8 bytes x (load8, bytes
- * past the word 0): a hit when it starts with a prefix. */
+/* The word [a-z0-9]+ at s[w..w+wl) of segment s[0..len), its first 8
+ * bytes x (load8, bytes past the word 0): a hit when the text there starts
+ * with a prefix (its first word against the word, any rest of it against
+ * the text after the word). */
 static int
 gate_word(const struct ocss_rules *rs, struct ocss_rules_scratch *sc,
-    const char *s, size_t w, size_t wl, uint64_t x)
+    const char *s, size_t len, size_t w, size_t wl, uint64_t x)
 {
 	const struct pfx *p, *pe;
 	size_t		 b;
-	uint64_t	 mask = 0;
+	uint64_t	 mask = 0, wmask = 0;
 
 	b = (size_t)(bslot[x & 0xFF] - 1) * 37 + bslot[(x >> 8) & 0xFF];
-	/* A prefix of 3 bytes or more has the word's third byte there. */
+	/* A prefix whose first word has 3 bytes or more has the word's
+	 * third byte there. */
 	if (!((rs->pfx_b2[b] >> bslot[(x >> 16) & 0xFF]) & 1))
 		return 0;
 	p = rs->pfx + rs->pfx_ix[b];
 	pe = rs->pfx + rs->pfx_ix[b + 1];
-	for (; p < pe; p++)
-		if (p->len <= wl && (x & p->m8) == p->v8 && (p->len <= 8 ||
-		    memcmp(s + w + 8, p->s + 8, p->len - 8u) == 0))
+	for (; p < pe; p++) {
+		if (p->wlen > wl || (x & p->m8) != p->v8 || (p->wlen > 8 &&
+		    memcmp(s + w + 8, p->s + 8, p->wlen - 8u) != 0))
+			continue;
+		wmask |= p->mask;
+		if (p->len == p->wlen || (p->len <= len - w &&
+		    memcmp(s + w + p->wlen, p->s + p->wlen, p->len -
+		    p->wlen) == 0))
 			mask |= p->mask;
+	}
+	sc->wamask |= wmask;
 	return mask ? push_hit(sc, w, mask) : 0;
 }
 
@@ -1953,6 +1969,7 @@ seg_words(const struct ocss_rules *rs, struct ocss_rules_scratch *sc,
 	uint64_t	 x, x0 = 0, t, z, h, hi, *nt;
 
 	sc->nwh = sc->nth = 0;
+	sc->wamask = 0;
 	if (hashes && sc->thcap < len / 2 + 1) {
 		if ((nt = realloc(sc->th, (len / 2 + 1) * sizeof(*nt))) == NULL)
 			return -1;
@@ -1987,7 +2004,7 @@ seg_words(const struct ocss_rules *rs, struct ocss_rules_scratch *sc,
 		if (!gate)
 			continue;
 		if (hi == 0) {
-			if (gate_word(rs, sc, s, w, i - w, x0) == -1)
+			if (gate_word(rs, sc, s, len, w, i - w, x0) == -1)
 				return -1;
 			continue;
 		}
@@ -1999,8 +2016,9 @@ seg_words(const struct ocss_rules *rs, struct ocss_rules_scratch *sc,
 			    (s[j] >= '0' && s[j] <= '9')); j++)
 				;
 			x = load8(s + w, j - w);
-			if (j > w && gate_word(rs, sc, s, w, j - w, j - w < 8 ?
-			    x & ((UINT64_C(1) << (8 * (j - w))) - 1) : x) == -1)
+			if (j > w && gate_word(rs, sc, s, len, w, j - w,
+			    j - w < 8 ? x & ((UINT64_C(1) << (8 * (j - w))) - 1)
+			    : x) == -1)
 				return -1;
 			w = j;
 		}
@@ -2146,10 +2164,15 @@ ocss_rules_scan(const struct ocss_rules *rs, struct ocss_rules_scratch *sc,
 			if (r->flags & RF_MODEL)
 				rc = rule_model(rs, i, sc, len, out, err);
 			else if (gate && (r->flags & RF_ANCH)) {
-				if (!((amask >> i) & 1))
+				/* No word starts the first word of one of its
+				 * prefixes: skipped.  One does, but the text
+				 * there does not go on as the prefix does: it
+				 * cannot match, but counts as run (for
+				 * OCSS_SCAN_FIRST_REJECT, as it always did). */
+				if (!((sc->wamask >> i) & 1))
 					continue;
-				rc = rule_anchored(rs, i, sc, s, slen, seg, via,
-				    out, err);
+				rc = (amask >> i) & 1 ? rule_anchored(rs, i, sc,
+				    s, slen, seg, via, out, err) : 0;
 			} else if (gate && (((r->flags & RF_PRE) && !pre) ||
 			    ((r->flags & RF_KW) && !((kw >> i) & 1))))
 				continue;

@@ -224,6 +224,13 @@ test_gates(void)
 	CU_ASSERT(hits(rs, sc, "xbar", "b"));
 	CU_ASSERT(hits(rs, sc, "the foo", "c"));
 	CU_ASSERT(same_ungated(rs, sc, "foo x bar x baz x bas x foobar x"));
+	/* "foo x" is one prefix: the text after the word counts too */
+	CU_ASSERT(!hits(rs, sc, "foo y", "a"));
+	CU_ASSERT(!hits(rs, sc, "a foo", "a"));
+	CU_ASSERT(!hits(rs, sc, "foox", "a"));
+	CU_ASSERT(hits(rs, sc, "foo y foo x", "a"));
+	CU_ASSERT(hits(rs, sc, "\xe4\xb8\xad" "foo x", "a"));
+	CU_ASSERT(same_ungated(rs, sc, "foo y foo\xc3\xa9 x foo. x foo"));
 	ocss_rules_scratch_free(sc);
 	ocss_rules_free(rs);
 }

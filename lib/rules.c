@@ -914,7 +914,11 @@ pfx_seq(const char *p, size_t i, size_t end, struct pset *r, int depth)
 			break;
 		i++;
 	}
-	pset_close(r);
+	/* Stopped early: the prefixes end here.  A branch read to its end
+	 * leaves them open, so a group of literal alternatives does not end
+	 * the prefixes of the sequence it is in ("you (?:are|re) now"). */
+	if (i < end)
+		pset_close(r);
 	return 0;
 }
 

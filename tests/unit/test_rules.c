@@ -190,7 +190,8 @@ test_gates(void)
 	    "\"\\\\b(?:foo|ba(?:r|z)s?) x\",\"action\":\"strip\"},"
 	    "{\"id\":\"b\",\"pattern\":\"\\\\bfoo|bar\",\"action\":"
 	    "\"strip\"},{\"id\":\"c\",\"pattern\":\"\\\\b(?:\\\\w+ )?"
-	    "foo\",\"action\":\"strip\"}]}";
+	    "foo\",\"action\":\"strip\"},{\"id\":\"d\",\"pattern\":"
+	    "\"\\\\bqu(?:u|x) (?:bar|baz\\\\b) z\",\"action\":\"strip\"}]}";
 	struct ocss_rules *rs;
 	struct ocss_rules_scratch *sc;
 	struct ocss_err	 err;
@@ -231,6 +232,13 @@ test_gates(void)
 	CU_ASSERT(hits(rs, sc, "foo y foo x", "a"));
 	CU_ASSERT(hits(rs, sc, "\xe4\xb8\xad" "foo x", "a"));
 	CU_ASSERT(same_ungated(rs, sc, "foo y foo\xc3\xa9 x foo. x foo"));
+	/* prefixes go on through groups of literal alternatives */
+	CU_ASSERT_STRING_EQUAL(ocss_rules_gate(rs, 3), "anchored");
+	CU_ASSERT(hits(rs, sc, "a qux baz z", "d"));
+	CU_ASSERT(hits(rs, sc, "quu bar z", "d"));
+	CU_ASSERT(!hits(rs, sc, "qux bax z", "d"));
+	CU_ASSERT(!hits(rs, sc, "qux bazz z", "d"));
+	CU_ASSERT(same_ungated(rs, sc, "qux ba quu baz qux bar quxbar z qu"));
 	ocss_rules_scratch_free(sc);
 	ocss_rules_free(rs);
 }

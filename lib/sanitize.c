@@ -12,6 +12,11 @@
 
 #include <json-c/json.h>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#define F_SSE2		1
+#endif
+
 #include "buf.h"
 #include "err.h"
 #include "rules.h"
@@ -593,6 +598,25 @@ f_string(struct fast *f, size_t *a, size_t *b, int *esc)
 	*esc = 0;
 	for (;;) {
 		/* skip bytes that are none of '"', '\\', < 0x20, >= 0x80 */
+#ifdef F_SSE2
+		while (i + 16 <= f->len) {	/* 16 at a time */
+			__m128i	 vb;
+			unsigned bits;
+
+			vb = _mm_loadu_si128((const __m128i *)(const void *)
+			    (s + i));
+			/* signed: "< 0x20" holds the bytes >= 0x80 too */
+			bits = (unsigned)_mm_movemask_epi8(_mm_or_si128(
+			    _mm_cmplt_epi8(vb, _mm_set1_epi8(0x20)),
+			    _mm_or_si128(_mm_cmpeq_epi8(vb, _mm_set1_epi8('"')),
+			    _mm_cmpeq_epi8(vb, _mm_set1_epi8('\\')))));
+			if (bits != 0) {
+				i += (size_t)__builtin_ctz(bits);
+				goto special;
+			}
+			i += 16;
+		}
+#endif
 		while (i + 8 <= f->len) {
 			memcpy(&x, s + i, 8);
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
@@ -608,6 +632,9 @@ f_string(struct fast *f, size_t *a, size_t *b, int *esc)
 			}
 			i += 8;
 		}
+#ifdef F_SSE2
+special:
+#endif
 		if (i >= f->len)
 			return -1;
 		if (s[i] == '"')
@@ -625,9 +652,13 @@ f_string(struct fast *f, size_t *a, size_t *b, int *esc)
 		if (s[i] != '\\' || i + 1 >= f->len)
 			return -1;	/* control character, or truncated */
 		*esc = 1;
-		if (strchr("\"\\/bfnrt", s[i + 1]) != NULL && s[i + 1] != '\0') {
+		switch (s[i + 1]) {
+		case '"': case '\\': case '/': case 'b': case 'f': case 'n':
+		case 'r': case 't':
 			i += 2;
 			continue;
+		default:
+			break;
 		}
 		if (s[i + 1] != 'u' || i + 6 > f->len)
 			return -1;

@@ -205,6 +205,48 @@ test_fast_pass(void)
 	ocss_sanitize_report_free(&b);
 }
 
+/* The string scan of the fast pass (16 or 8 bytes at a time, then byte by
+ * byte): escapes, quotes, control and non-ASCII bytes at every offset of
+ * strings up to 40 bytes decide as the json-c walk does. */
+static void
+test_fast_strings(void)
+{
+	static const char *const special[] = {
+		"\\\"", "\\\\", "\\n", "\\u00e9", "\\u0000", "\\x",
+		"\\", "\x01", "\xc3\xa9", "\xff", "\xe2\x80", "secret word",
+		"\"", "\\ud800",
+	};
+	struct ocss_sanitize_limits fast = { 16, 4096, 0, 0 },
+				 slow = { 16, 4096, 0, 1 };
+	struct ocss_sanitize_report a, b;
+	char		 body[256];
+	size_t		 len, off, k, n, bad = 0;
+
+	setup();
+	ocss_sanitize_report_init(&a);
+	ocss_sanitize_report_init(&b);
+	for (len = 0; len <= 40; len++)
+		for (off = 0; off <= len; off++)
+			for (k = 0; k < sizeof(special) / sizeof(special[0]);
+			    k++) {
+				n = (size_t)snprintf(body, sizeof(body),
+				    "{\"messages\":[{\"content\":\"%.*s%s%.*s\"}]}",
+				    (int)off, "abcdefghij klmnopqrst uvwxyz0123 "
+				    "456789ABCDEFG", special[k], (int)(len - off),
+				    "secret word and more words to pad this "
+				    "out");
+				if (ocss_sanitize_body(rs, sc, body, n, &fast,
+				    &a) != ocss_sanitize_body(rs, sc, body, n,
+				    &slow, &b) || a.nfindings != b.nfindings ||
+				    strcmp(a.reason, b.reason) != 0 ||
+				    a.body.len != b.body.len)
+					bad++;
+			}
+	CU_ASSERT_EQUAL(bad, 0);
+	ocss_sanitize_report_free(&a);
+	ocss_sanitize_report_free(&b);
+}
+
 void
 suite_sanitize(void)
 {
@@ -214,5 +256,7 @@ suite_sanitize(void)
 	ocss_test_add(s, "strip offsets, multibyte", test_strip_multibyte);
 	ocss_test_add(s, "fast pass decides as the json-c walk",
 	    test_fast_pass);
+	ocss_test_add(s, "fast pass strings, every offset",
+	    test_fast_strings);
 	ocss_test_add(s, "bad input", test_bad_input);
 }

@@ -84,15 +84,16 @@ static const unsigned char amap[128] = {
 #define C_ALNUM	0x01
 #define C_B64	0x02	/* base64 alphabet, standard and URL-safe */
 #define C_HEX	0x04
+#define C_ALPHA	0x08	/* ASCII letters */
 static const unsigned char cls[256] = {
 	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
 	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
 	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 0, 2, 0, 2,
 	7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 0, 0, 0, 0, 0, 0,
-	0, 7, 7, 7, 7, 7, 7, 3, 3, 3, 3, 3, 3, 3, 3, 3,
-	3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 0, 0, 0, 0, 2,
-	0, 7, 7, 7, 7, 7, 7, 3, 3, 3, 3, 3, 3, 3, 3, 3,
-	3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 0, 0, 0, 0, 0,
+	0, 15, 15, 15, 15, 15, 15, 11, 11, 11, 11, 11, 11, 11, 11, 11,
+	11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 0, 0, 0, 0, 2,
+	0, 15, 15, 15, 15, 15, 15, 11, 11, 11, 11, 11, 11, 11, 11, 11,
+	11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 0, 0, 0, 0, 0,
 	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
 	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
 	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
@@ -629,6 +630,7 @@ norm_text(struct ocss_norm *n, const unsigned char *s, size_t len,
 	unsigned	 c, m;
 	int		 cand = ms == NULL;	/* segment 0 */
 	int		 swar = !(n->flags & OCSS_NORM_BYTES);
+	int		 leet = !cand;	/* a word may hold letters and digits */
 #ifdef NORM_SSE2
 	int		 simd = swar && !(n->flags & OCSS_NORM_NOSIMD);
 #endif
@@ -666,6 +668,17 @@ norm_text(struct ocss_norm *n, const unsigned char *s, size_t len,
 				a16 = (unsigned)_mm_movemask_epi8(an);
 				if (cand_block16(n, s, len, i, v, a16, &bs) == -1)
 					return -1;
+				/* a digit next to a letter (across the block's
+				 * ends too): the leet pass has work */
+				if ((k = (unsigned)_mm_movemask_epi8(dg)) != 0 &&
+				    !leet) {
+					sp = (unsigned)_mm_movemask_epi8(al);
+					leet = (k & ((sp << 1) | (sp >> 1))) ||
+					    ((k & 1) && i > 0 &&
+					    (cls[s[i - 1]] & C_ALPHA)) ||
+					    ((k & 0x8000u) && i + 16 < len &&
+					    (cls[s[i + 16]] & C_ALPHA));
+				}
 				/* letters lower case, digits, the rest ' ' */
 				ov = _mm_or_si128(_mm_or_si128(
 				    _mm_and_si128(al, lc), _mm_and_si128(dg, v)),
@@ -706,6 +719,8 @@ norm_text(struct ocss_norm *n, const unsigned char *s, size_t len,
 			memcpy(&x, s + i, 8);
 			x = LE64(x);
 			if ((x & HIGHS) == 0) {
+				if (digits(x) != 0)
+					leet = 1;
 				a = RANGE(x, '0', '9') | RANGE(x, 'a', 'z') |
 				    RANGE(x, 'A', 'Z');
 				if (cand_block(n, s, len, i, x, a, &bs) == -1)
@@ -744,6 +759,7 @@ norm_text(struct ocss_norm *n, const unsigned char *s, size_t len,
 			}
 		}
 		c = s[i];
+		leet |= c - '0' < 10u || c >= 0x80;
 		if (c < 0x80 && cand) {
 			if (cand_byte(n, s, len, i, &bs) == -1)
 				return -1;
@@ -796,7 +812,10 @@ norm_text(struct ocss_norm *n, const unsigned char *s, size_t len,
 		return -1;
 	o[ol] = '\0';
 	n->olen = ol;
-	leet_fold(o + segstart, ol - segstart);
+	/* Without a digit next to a letter or any non-ASCII byte, no word
+	 * holds both: nothing to fold. */
+	if (leet)
+		leet_fold(o + segstart, ol - segstart);
 	sg = &n->seg[n->nseg++];
 	sg->start = segstart;
 	sg->end = ol;

@@ -14,7 +14,11 @@
 #                                           nothing else -- with libcurl as
 #                                           ocss does ("curl"), and over a
 #                                           plain kept-alive socket with no
-#                                           HTTP library ("socket")
+#                                           HTTP library ("socket"), and
+#                                           with no upstream at all: the
+#                                           worker answers the body itself
+#                                           ("none", the FastCGI hop alone,
+#                                           a bound no forwarder can beat)
 #
 # Every setup gets the same request (GET /v1/models with the Bearer token),
 # the same bounded load (wrk -d, BENCH_CONNS connections), then one
@@ -254,7 +258,7 @@ url_c() { echo "http://127.0.0.1:$(cat "$TMP/c$1/port")/v1/models"; }
 # (d) the floor: fcgi-floor behind the same front, shaped like the first pool.
 FLOORS=
 if [ "$FLOOR" = 1 ]; then
-	FLOORS="curl socket"
+	FLOORS="curl socket none"
 	first=${POOLS%% *}
 fi
 for f in $FLOORS; do
@@ -494,6 +498,7 @@ name() {
 	c*) p=${1#c}; echo "(c) lighttpd + ocss-fcgi ${p%x*} workers x ${p#*x} threads" ;;
 	dcurl) echo "(d) floor: lighttpd + fcgi-floor, libcurl, $first" ;;
 	dsocket) echo "(d) floor: lighttpd + fcgi-floor, plain socket, $first" ;;
+	dnone) echo "(d) floor: lighttpd + fcgi-floor, no upstream, $first" ;;
 	esac
 }
 ta=$(median tp-a rps); tb=$(median tp-b rps)

@@ -13,7 +13,10 @@
  *              handle, as ocss-fcgi does, and answers the upstream's body;
  * MODE socket: each thread keeps one plain TCP connection to the upstream,
  *              writes a fixed GET and reads one answer with Content-Length
- *              (the cost of the hop itself, without an HTTP library).
+ *              (the cost of the hop itself, without an HTTP library);
+ * MODE none:   no upstream at all: every request is answered with the body
+ *              the upstream gave once at start-up (the cost of the FastCGI
+ *              hop alone, a bound no forwarder can beat).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -34,7 +37,7 @@
 
 #define MAXBODY	65536
 
-static int		 use_curl;
+static enum { M_CURL, M_SOCKET, M_NONE } mode;
 static const char	*url;
 static struct sockaddr_in up;
 static char		 get_req[512];
@@ -43,6 +46,7 @@ struct body {
 	char	 d[MAXBODY];
 	size_t	 n;
 };
+static struct body	 fixed;	/* M_NONE's answer */
 
 static size_t
 on_data(char *p, size_t sz, size_t n, void *arg)
@@ -110,7 +114,7 @@ serve(void *arg)
 	(void)arg;
 	if ((b = malloc(sizeof(*b))) == NULL || FCGX_InitRequest(&r, 0, 0))
 		exit(1);
-	if (use_curl) {
+	if (mode == M_CURL) {
 		if ((h = curl_easy_init()) == NULL)
 			exit(1);
 		curl_easy_setopt(h, CURLOPT_URL, url);
@@ -121,10 +125,16 @@ serve(void *arg)
 	}
 	while (FCGX_Accept_r(&r) >= 0) {
 		b->n = 0;
-		if (use_curl)
+		if (mode == M_CURL)
 			ok = curl_easy_perform(h) == CURLE_OK;
-		else	/* the upstream may have closed a kept-alive one */
+		else if (mode == M_SOCKET)
+			/* the upstream may have closed a kept-alive one */
 			ok = sock_get(&fd, b) == 0 || sock_get(&fd, b) == 0;
+		else {
+			memcpy(b->d, fixed.d, fixed.n);
+			b->n = fixed.n;
+			ok = 1;
+		}
 		if (!ok) {
 			FCGX_PutS("Status: 502 Bad Gateway\r\n\r\n", r.out);
 			continue;
@@ -147,14 +157,16 @@ main(int argc, char *argv[])
 
 	if (argc != 5 || (procs = atoi(argv[2])) < 1 || procs > 64 ||
 	    (n = atoi(argv[3])) < 1 || n > 64 ||
-	    (strcmp(argv[1], "curl") != 0 && strcmp(argv[1], "socket") != 0) ||
+	    (strcmp(argv[1], "curl") != 0 && strcmp(argv[1], "socket") != 0 &&
+	    strcmp(argv[1], "none") != 0) ||
 	    sscanf(argv[4], "http://%63[0-9.]:%u%255s", host, &port,
 	    path) != 3) {
-		fprintf(stderr, "usage: fcgi-floor curl|socket PROCS THREADS "
+		fprintf(stderr, "usage: fcgi-floor curl|socket|none PROCS THREADS "
 		    "http://IPV4:PORT/PATH\n");
 		return 2;
 	}
-	use_curl = strcmp(argv[1], "curl") == 0;
+	mode = strcmp(argv[1], "curl") == 0 ? M_CURL :
+	    strcmp(argv[1], "socket") == 0 ? M_SOCKET : M_NONE;
 	url = argv[4];
 	up.sin_family = AF_INET;
 	up.sin_port = htons((unsigned short)port);
@@ -166,6 +178,15 @@ main(int argc, char *argv[])
 	    "\r\nAccept: */*\r\n\r\n", path, host, port);
 	if (FCGX_Init() != 0 || curl_global_init(CURL_GLOBAL_DEFAULT) != 0)
 		return 1;
+	if (mode == M_NONE) {
+		int	 fd = -1;
+
+		if (sock_get(&fd, &fixed) == -1) {
+			fprintf(stderr, "fcgi-floor: %s: no answer\n", url);
+			return 1;
+		}
+		close(fd);
+	}
 	/* libfcgi catches SIGTERM to end its accept loop, which threads
 	 * blocked in accept(2) never see: let it simply end the process. */
 	signal(SIGTERM, SIG_DFL);

@@ -104,6 +104,10 @@ struct pfx {
 	uint64_t	 mask;		/* rules (bit i: rule i) */
 	uint64_t	 v8, m8;	/* the word's first 8 bytes (load8),
 					 * mask */
+	uint64_t	 t8, tm8;	/* the first 8 bytes after the word
+					 * (the tail), mask */
+	uint16_t	 next;		/* the first entry after the run of
+					 * those with the same first word */
 };
 
 struct ocss_rules {
@@ -1411,9 +1415,20 @@ build_anchors(struct ocss_rules *rs, json_object *rules)
 			rs->pfx[i].v8 = load8(e[i].p.s, e[i].p.wlen);
 			rs->pfx[i].m8 = e[i].p.wlen < 8 ? (UINT64_C(1) <<
 			    (8 * e[i].p.wlen)) - 1 : ~UINT64_C(0);
+			t = (size_t)(e[i].p.len - e[i].p.wlen);
+			rs->pfx[i].t8 = load8(e[i].p.s + e[i].p.wlen,
+			    t < 8 ? t : 8);
+			rs->pfx[i].tm8 = t < 8 ? (UINT64_C(1) << (8 * t)) - 1 :
+			    ~UINT64_C(0);
 			i++;
 		}
 	}
+	/* Runs of entries of one bucket with the same first word. */
+	for (i = ne_n; i-- > 0; )
+		rs->pfx[i].next = (uint16_t)(i + 1 < ne_n &&
+		    e[i + 1].b == e[i].b && rs->pfx[i + 1].wlen ==
+		    rs->pfx[i].wlen && memcmp(rs->pfx[i + 1].s, rs->pfx[i].s,
+		    rs->pfx[i].wlen) == 0 ? rs->pfx[i + 1].next : i + 1);
 	rs->npfx = ne_n;
 	goto done;
 fail:
@@ -1927,7 +1942,7 @@ static int
 gate_word(const struct ocss_rules *rs, struct ocss_rules_scratch *sc,
     const char *s, size_t len, size_t w, size_t wl, uint64_t x)
 {
-	const struct pfx *p, *pe;
+	const struct pfx *p, *pe, *q;
 	size_t		 b;
 	uint64_t	 mask = 0, wmask = 0;
 
@@ -1938,15 +1953,25 @@ gate_word(const struct ocss_rules *rs, struct ocss_rules_scratch *sc,
 		return 0;
 	p = rs->pfx + rs->pfx_ix[b];
 	pe = rs->pfx + rs->pfx_ix[b + 1];
-	for (; p < pe; p++) {
+	while (p < pe) {
+		/* the first word, once for a run of prefixes that share it */
 		if (p->wlen > wl || (x & p->m8) != p->v8 || (p->wlen > 8 &&
-		    memcmp(s + w + 8, p->s + 8, p->wlen - 8u) != 0))
+		    memcmp(s + w + 8, p->s + 8, p->wlen - 8u) != 0)) {
+			p = rs->pfx + p->next;
 			continue;
-		wmask |= p->mask;
-		if (p->len == p->wlen || (p->len <= len - w &&
-		    memcmp(s + w + p->wlen, p->s + p->wlen, p->len -
-		    p->wlen) == 0))
-			mask |= p->mask;
+		}
+		for (q = p, p = rs->pfx + p->next; q < p; q++) {
+			wmask |= q->mask;
+			if (q->len == q->wlen)
+				mask |= q->mask;
+			else if (q->len <= len - w && (len - w - q->wlen < 8 ?
+			    memcmp(s + w + q->wlen, q->s + q->wlen, q->len -
+			    q->wlen) == 0 : (load8(s + w + q->wlen, 8) &
+			    q->tm8) == q->t8 && (q->len - q->wlen <= 8 ||
+			    memcmp(s + w + q->wlen + 8, q->s + q->wlen + 8,
+			    q->len - q->wlen - 8u) == 0)))
+				mask |= q->mask;
+		}
 	}
 	sc->wamask |= wmask;
 	return mask ? push_hit(sc, w, mask) : 0;

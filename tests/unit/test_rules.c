@@ -191,7 +191,9 @@ test_gates(void)
 	    "{\"id\":\"b\",\"pattern\":\"\\\\bfoo|bar\",\"action\":"
 	    "\"strip\"},{\"id\":\"c\",\"pattern\":\"\\\\b(?:\\\\w+ )?"
 	    "foo\",\"action\":\"strip\"},{\"id\":\"d\",\"pattern\":"
-	    "\"\\\\bqu(?:u|x) (?:bar|baz\\\\b) z\",\"action\":\"strip\"}]}";
+	    "\"\\\\bqu(?:u|x) (?:bar|baz\\\\b) z\",\"action\":\"strip\"},"
+	    "{\"id\":\"e\",\"pattern\":\"\\\\b(?:zz a|zzz|zz b|zz) q\","
+	    "\"action\":\"strip\"}]}";
 	struct ocss_rules *rs;
 	struct ocss_rules_scratch *sc;
 	struct ocss_err	 err;
@@ -239,6 +241,13 @@ test_gates(void)
 	CU_ASSERT(!hits(rs, sc, "qux bax z", "d"));
 	CU_ASSERT(!hits(rs, sc, "qux bazz z", "d"));
 	CU_ASSERT(same_ungated(rs, sc, "qux ba quu baz qux bar quxbar z qu"));
+	/* prefixes sharing a first word ("zz a q", "zz b q", "zz q") */
+	CU_ASSERT(hits(rs, sc, "zz b q", "e"));
+	CU_ASSERT(hits(rs, sc, "zz q", "e"));
+	CU_ASSERT(hits(rs, sc, "zzz q", "e"));
+	CU_ASSERT(!hits(rs, sc, "zz c q", "e"));
+	CU_ASSERT(!hits(rs, sc, "zzzz q", "e"));
+	CU_ASSERT(same_ungated(rs, sc, "zz zz a zz b zzz zz q zz a q zzz q"));
 	ocss_rules_scratch_free(sc);
 	ocss_rules_free(rs);
 }

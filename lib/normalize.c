@@ -448,17 +448,23 @@ leet_fold(char *s, size_t len)
  * and '&'.
  */
 static int
-push_pos(size_t **v, size_t *nv, size_t *cap, size_t x)
+pos_grow(size_t **v, size_t *cap)
 {
 	size_t	*p, ncap;
 
-	if (*nv == *cap) {
-		ncap = *cap ? *cap * 2 : 64;
-		if ((p = realloc(*v, ncap * sizeof(*p))) == NULL)
-			return -1;
-		*v = p;
-		*cap = ncap;
-	}
+	ncap = *cap ? *cap * 2 : 64;
+	if ((p = realloc(*v, ncap * sizeof(*p))) == NULL)
+		return -1;
+	*v = p;
+	*cap = ncap;
+	return 0;
+}
+
+static inline int
+push_pos(size_t **v, size_t *nv, size_t *cap, size_t x)
+{
+	if (*nv == *cap && pos_grow(v, cap) == -1)
+		return -1;
 	(*v)[(*nv)++] = x;
 	return 0;
 }
@@ -1150,7 +1156,7 @@ find_derived_from(struct ocss_norm *n, const struct src *x, int depth,
 }
 
 /* Gap of separators after a single letter: 1..3 bytes, no newline. */
-static size_t
+static inline size_t
 gap_at(const unsigned char *s, size_t len, size_t i)
 {
 	size_t	 j = i;
@@ -1178,7 +1184,10 @@ spaced_at(struct ocss_norm *n, const unsigned char *s, size_t len, size_t i,
 	start = i;
 	j = i;
 	count = 1;
-	g0 = gap_at(s, len, j + 1);
+	if ((g0 = gap_at(s, len, j + 1)) == 0) {
+		*next = j + 1;	/* a single letter alone: the common case */
+		return 0;
+	}
 	while ((g = gap_at(s, len, j + 1)) > 0) {
 		j += 1 + g;
 		count++;

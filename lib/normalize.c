@@ -699,23 +699,32 @@ norm_text(struct ocss_norm *n, const unsigned char *s, size_t len,
 					i += 16;
 					continue;
 				}
-				/* absorbed spaces: the kept runs between
-				 * them, 16 bytes copied for each */
+				/* absorbed spaces: each run of kept bytes
+				 * copied (16 bytes at a time), each run of
+				 * absorbed ones ends the linear anchor once
+				 * (table padding is long runs of them) */
 				_mm_storeu_si128((__m128i *)(void *)tb, ov);
 				memset(tb + 16, 0, 16);
-				for (pos = 0; ab16 != 0; ab16 &= ab16 - 1) {
-					k = (unsigned)__builtin_ctz(ab16);
+				for (pos = 0; pos < 16; ) {
+					if ((ab16 >> pos) & 1) {
+						k = ~ab16 & (0xFFFFu << pos) &
+						    0xFFFFu;
+						k = k ? (unsigned)__builtin_ctz(k)
+						    : 16;
+						if (ol > ao && anchor_push(n, ao,
+						    ai, ai + (ol - ao), 1) == -1)
+							return -1;
+						ao = ol;
+						ai = i + k;
+						pos = k;
+						continue;
+					}
+					k = ab16 & (0xFFFFu << pos);
+					k = k ? (unsigned)__builtin_ctz(k) : 16;
 					memcpy(o + ol, tb + pos, 16);
 					ol += k - pos;
-					if (ol > ao && anchor_push(n, ao, ai,
-					    ai + (ol - ao), 1) == -1)
-						return -1;
-					ao = ol;
-					ai = i + k + 1;
-					pos = k + 1;
+					pos = k;
 				}
-				memcpy(o + ol, tb + pos, 16);
-				ol += 16 - pos;
 				i += 16;
 				continue;
 			}

@@ -689,6 +689,9 @@ f_decode(struct fast *f, size_t a, size_t b)
 	size_t		 k;
 
 	ocss_buf_reset(d);
+	/* decoded, it is no longer: one allocation, not a doubling chain */
+	if (ocss_buf_reserve(d, b - a + 1) == -1)
+		return -1;
 	while (a < b) {
 		p = memchr(s + a, '\\', b - a);
 		k = p ? (size_t)(p - (s + a)) : b - a;

@@ -2,11 +2,15 @@
  * the sanitizer with the shipped prompt rules, and as one plain text.
  * Checks: no crash or leak, a decision always, the same decision and
  * findings without the fast pass, a stripped body that is still accepted
- * by the sanitizer, offsets inside the field. */
+ * by the sanitizer, offsets inside the field.  The same bytes as a text:
+ * the normaliser's block paths (SSE2, SWAR) give the segments and maps of
+ * its byte loop, and both shipped rule files find the same with their
+ * gates (words, needles) as without. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "normalize.h"
 #include "rules.h"
 #include "sanitize.h"
 
@@ -16,8 +20,60 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
-static struct ocss_rules *rs;
-static struct ocss_rules_scratch *sc;
+static struct ocss_rules *rs, *ri;
+static struct ocss_rules_scratch *sc, *si;
+static struct ocss_norm *na, *nb;
+
+/* Segments and maps of a text through the block paths and the byte loop:
+ * abort() when they differ. */
+static void
+same_norm(const char *text, size_t len, unsigned flags)
+{
+	enum ocss_norm_via va, vb;
+	const char	*pa, *pb;
+	size_t		 i, k, la, lb, s1, e1, s2, e2;
+
+	if (ocss_norm_run(na, text, len, flags) != 0 ||
+	    ocss_norm_run(nb, text, len, OCSS_NORM_BYTES) != 0 ||
+	    ocss_norm_nsegs(na) != ocss_norm_nsegs(nb))
+		abort();
+	for (i = 0; i < ocss_norm_nsegs(na); i++) {
+		pa = ocss_norm_seg(na, i, &la, &va);
+		pb = ocss_norm_seg(nb, i, &lb, &vb);
+		if (la != lb || va != vb || memcmp(pa, pb, la) != 0)
+			abort();
+		for (k = 0; k < la; k++) {
+			ocss_norm_map(na, i, k, k + 1, &s1, &e1);
+			ocss_norm_map(nb, i, k, k + 1, &s2, &e2);
+			if (s1 != s2 || e1 != e2)
+				abort();
+		}
+	}
+}
+
+/* Findings with and without the gates: abort() when they differ. */
+static void
+same_ungated(const struct ocss_rules *r, struct ocss_rules_scratch *s,
+    const char *text, size_t len)
+{
+	struct ocss_findings a = OCSS_FINDINGS_INIT, b = OCSS_FINDINGS_INIT;
+	struct ocss_err	 err;
+	size_t		 i;
+
+	if (ocss_rules_scan(r, s, text, len, 0, &a, &err) >= 0 &&
+	    ocss_rules_scan(r, s, text, len, OCSS_SCAN_NOGATE, &b, &err) >=
+	    0) {
+		if (a.n != b.n)
+			abort();
+		for (i = 0; i < a.n; i++)
+			if (a.v[i].rule != b.v[i].rule || a.v[i].start !=
+			    b.v[i].start || a.v[i].end != b.v[i].end ||
+			    a.v[i].via != b.v[i].via)
+				abort();
+	}
+	ocss_findings_free(&a);
+	ocss_findings_free(&b);
+}
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
@@ -33,7 +89,17 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 		if ((rs = ocss_rules_load(OCSS_TEST_CONFDIR "/prompt-rules.json",
 		    &err)) == NULL || (sc = ocss_rules_scratch_new(rs)) == NULL)
 			abort();
+		if ((ri = ocss_rules_load(OCSS_TEST_CONFDIR
+		    "/indirect-injection-rules.json", &err)) == NULL ||
+		    (si = ocss_rules_scratch_new(ri)) == NULL ||
+		    (na = ocss_norm_new()) == NULL ||
+		    (nb = ocss_norm_new()) == NULL)
+			abort();
 	}
+	same_norm((const char *)data, len, 0);
+	same_norm((const char *)data, len, OCSS_NORM_NOSIMD);
+	same_ungated(rs, sc, (const char *)data, len);
+	same_ungated(ri, si, (const char *)data, len);
 	ocss_sanitize_report_init(&rep);
 	ocss_sanitize_report_init(&rep2);
 	st = ocss_sanitize_body(rs, sc, (const char *)data, len, NULL, &rep);

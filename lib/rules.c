@@ -1444,6 +1444,7 @@ fail:
 	free(rs->pfx_b2);
 	rs->pfx = NULL;
 	rs->pfx_ix = NULL;
+	rs->pfx_b2 = NULL;
 done:
 	free(e);
 	free(ps);

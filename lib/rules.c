@@ -729,32 +729,111 @@ struct pset {
 
 static int pfx_alt(const char *, size_t, size_t, struct pset *, int);
 
+/*
+ * The structure of a pattern, as far as the readers below need it: where a
+ * character class, a group and an alternative end.  Classes as PCRE2 reads
+ * them ("[]a]" and "[^]a]" hold a ']', "[[:alpha:]]" is one class);
+ * anything these do not follow (\Q...\E quoting, (?#...) comments) makes
+ * the caller give up, never guess.
+ */
+
+/* The ':]' that ends the POSIX class "[:" at p[k] inside a class (its
+ * ']'), or 0 when PCRE2 does not read one there (a ']' or another "[:"
+ * first: then '[' is a literal). */
+static size_t
+posix_end(const char *p, size_t k, size_t end)
+{
+	char	 t = p[k + 1];
+
+	for (k += 2; k < end; k++) {
+		if (p[k] == '\\' && k + 1 < end && (p[k + 1] == ']' ||
+		    p[k + 1] == '\\'))
+			k++;
+		else if (p[k] == ']' || (p[k] == '[' && k + 1 < end &&
+		    p[k + 1] == t))
+			return 0;
+		else if (p[k] == t && k + 1 < end && p[k + 1] == ']')
+			return k + 1;
+	}
+	return 0;
+}
+
+/* The ']' that ends the class whose '[' is at p[i], or 0. */
+static size_t
+class_end(const char *p, size_t i, size_t end)
+{
+	size_t	 k = i + 1, e;
+
+	if (k < end && p[k] == '^')
+		k++;
+	if (k < end && p[k] == ']')
+		k++;		/* first: a literal */
+	for (; k < end && p[k] != ']'; k++) {
+		if (p[k] == '\\') {
+			if (k + 1 >= end || p[k + 1] == 'Q')
+				return 0;
+			k++;
+		} else if (p[k] == '[' && k + 1 < end && (p[k + 1] == ':' ||
+		    p[k + 1] == '.' || p[k + 1] == '=') &&
+		    (e = posix_end(p, k, end)) != 0)
+			k = e;
+	}
+	return k < end ? k : 0;
+}
+
+/* Past the item that starts at p[i] as far as nesting goes: an escape, a
+ * class, or one byte; 0 when the readers cannot follow it. */
+static size_t
+skip_atom(const char *p, size_t i, size_t end)
+{
+	size_t	 k;
+
+	if (p[i] == '\\')
+		return i + 1 < end && p[i + 1] != 'Q' ? i + 2 : 0;
+	if (p[i] == '[')
+		return (k = class_end(p, i, end)) != 0 ? k + 1 : 0;
+	if (p[i] == '(' && i + 2 < end && p[i + 1] == '?' && p[i + 2] == '#')
+		return 0;
+	return i + 1;
+}
+
 /* The end of the group whose '(' is at p[i], or 0. */
 static size_t
 group_end(const char *p, size_t i, size_t end)
 {
-	int	 depth = 0, cls = 0;
+	int	 depth = 0;
 
-	for (; i < end; i++) {
-		if (p[i] == '\\') {
-			i++;
-			continue;
-		}
-		if (cls) {
-			if (p[i] == ']')
-				cls = 0;
-			continue;
-		}
-		if (p[i] == '[') {
-			cls = 1;
-			if (i + 1 < end && p[i + 1] == ']')
-				i++;
-		} else if (p[i] == '(')
+	while (i < end) {
+		if (p[i] == '(')
 			depth++;
 		else if (p[i] == ')' && --depth == 0)
 			return i;
+		if ((i = skip_atom(p, i, end)) == 0)
+			return 0;
 	}
 	return 0;
+}
+
+#define ALT_BAD	SIZE_MAX
+
+/* The end of the alternative that starts at p[i] in p[..end): the '|' of
+ * its level after it, or end; ALT_BAD when it cannot be read. */
+static size_t
+alt_end(const char *p, size_t i, size_t end)
+{
+	int	 depth = 0;
+
+	while (i < end) {
+		if (p[i] == '|' && depth == 0)
+			return i;
+		if (p[i] == '(')
+			depth++;
+		else if (p[i] == ')' && --depth < 0)
+			return ALT_BAD;
+		if ((i = skip_atom(p, i, end)) == 0)
+			return ALT_BAD;
+	}
+	return depth == 0 ? end : ALT_BAD;
 }
 
 static void
@@ -933,31 +1012,13 @@ pfx_alt(const char *p, size_t i, size_t end, struct pset *r, int depth)
 {
 	struct pset	*b;
 	size_t		 j, k, start = i;
-	int		 cls = 0, d = 0;
 
 	if ((b = malloc(sizeof(*b))) == NULL)
 		return -1;
 	r->n = 0;
-	for (j = i; j <= end; j++) {
-		if (j < end) {
-			if (p[j] == '\\') {
-				j++;
-				continue;
-			}
-			if (cls) {
-				if (p[j] == ']')
-					cls = 0;
-				continue;
-			}
-			if (p[j] == '[')
-				cls = 1;
-			else if (p[j] == '(')
-				d++;
-			else if (p[j] == ')')
-				d--;
-			if (p[j] != '|' || d != 0)
-				continue;
-		}
+	for (;; start = j + 1) {
+		if ((j = alt_end(p, start, end)) == ALT_BAD)
+			goto fail;
 		if ((depth == 0 && (j - start < 2 ||
 		    strncmp(p + start, "\\b", 2) != 0)) ||
 		    pfx_seq(p, start, j, b, depth) == -1)
@@ -969,7 +1030,8 @@ pfx_alt(const char *p, size_t i, size_t end, struct pset *r, int depth)
 			r->len[r->n] = b->len[k];
 			r->open[r->n++] = b->open[k];
 		}
-		start = j + 1;
+		if (j == end)
+			break;
 	}
 	free(b);
 	return 0;
@@ -1043,16 +1105,7 @@ item_width(const char *p, size_t i, size_t end, size_t *next, int *lit,
 		return needle_alt_width(p, i + 1, g);
 	}
 	if (c == '[') {
-		k = i + 1;
-		if (k < end && p[k] == '^')
-			k++;
-		if (k < end && p[k] == ']')
-			k++;
-		for (; k < end && p[k] != ']'; k++)
-			if (p[k] == '\\' || (p[k] == '[' && k + 1 < end &&
-			    p[k + 1] == ':'))
-				k++;	/* escape; [: posix classes :] */
-		if (k >= end)
+		if ((k = class_end(p, i, end)) == 0)
 			return -1;
 		*next = k + 1;
 		return 1;
@@ -1140,41 +1193,18 @@ needle_seq_width(const char *p, size_t i, size_t end)
 static long
 needle_alt_width(const char *p, size_t i, size_t end)
 {
-	size_t	 j, start = i;
+	size_t	 j;
 	long	 w, most = 0;
-	int	 cls = 0, d = 0;
 
-	for (j = i; j <= end; j++) {
-		if (j < end) {
-			if (p[j] == '\\') {
-				j++;
-				continue;
-			}
-			if (cls) {
-				if (p[j] == ']')
-					cls = 0;
-				continue;
-			}
-			if (p[j] == '[') {
-				cls = 1;
-				if (j + 1 < end && p[j + 1] == '^')
-					j++;
-				if (j + 1 < end && p[j + 1] == ']')
-					j++;
-			} else if (p[j] == '(')
-				d++;
-			else if (p[j] == ')')
-				d--;
-			if (p[j] != '|' || d != 0)
-				continue;
-		}
-		if ((w = needle_seq_width(p, start, j)) < 0)
+	for (;; i = j + 1) {
+		if ((j = alt_end(p, i, end)) == ALT_BAD ||
+		    (w = needle_seq_width(p, i, j)) < 0)
 			return -1;
 		if (w > most)
 			most = w;
-		start = j + 1;
+		if (j == end)
+			return most;
 	}
-	return most;
 }
 
 /* One top-level branch p[i..end): its needle byte and the characters
@@ -1220,47 +1250,27 @@ build_needles(struct rule *r, const char *p)
 	size_t		 j, start = 0, end = strlen(p), k;
 	uint32_t	 opt;
 	long		 before, most = 0;
-	int		 cls = 0, d = 0, needle, ws, anyws = 0, ec;
+	int		 needle, ws, anyws = 0, ec;
 	PCRE2_SIZE	 eo;
 
 	r->nneedle = 0;
-	for (j = 0; j <= end; j++) {
-		if (j < end) {
-			if (p[j] == '\\') {
-				j++;
-				continue;
-			}
-			if (cls) {
-				if (p[j] == ']')
-					cls = 0;
-				continue;
-			}
-			if (p[j] == '[') {
-				cls = 1;
-				if (j + 1 < end && p[j + 1] == '^')
-					j++;
-				if (j + 1 < end && p[j + 1] == ']')
-					j++;
-			} else if (p[j] == '(')
-				d++;
-			else if (p[j] == ')')
-				d--;
-			if (p[j] != '|' || d != 0)
-				continue;
-		}
+	for (;; start = j + 1) {
+		if ((j = alt_end(p, start, end)) == ALT_BAD)
+			goto none;
 		if (needle_branch(p, start, j, &needle, &before, &ws) == -1)
-			return;
+			goto none;
 		for (k = 0; k < r->nneedle && r->needle[k] != needle; k++)
 			;
 		if (k == r->nneedle) {
 			if (k == NEEDLE_MAX)
-				return;
+				goto none;
 			r->needle[r->nneedle++] = (unsigned char)needle;
 		}
 		if (before > most)
 			most = before;
 		anyws |= ws;
-		start = j + 1;
+		if (j == end)
+			break;
 	}
 	if (r->nneedle == 0 || pcre2_pattern_info(r->re,
 	    PCRE2_INFO_ARGOPTIONS, &opt) != 0)

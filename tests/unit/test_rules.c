@@ -335,6 +335,56 @@ test_needles(void)
 	ocss_rules_free(rs);
 }
 
+/* One-rule file: {"rules":[{"id":"x","pattern":PAT,FLAGS"action":
+ * "strip"}]}, PAT a JSON string with its quotes, FLAGS empty or
+ * "\"flags\":[...],". */
+static struct ocss_rules *
+one_rule(const char *pat, const char *flags)
+{
+	struct ocss_err	 err;
+	char		 json[512];
+	struct ocss_rules *rs;
+
+	snprintf(json, sizeof(json), "{\"rules\":[{\"id\":\"x\","
+	    "\"pattern\":%s,%s\"action\":\"strip\"}]}", pat, flags);
+	if ((rs = ocss_rules_parse(json, strlen(json), "t.json", &err)) == NULL)
+		fprintf(stderr, "%s\n", err.msg);
+	return rs;
+}
+
+/* Does rule x of a one-rule file find text, and the same gated and
+ * ungated? */
+static int
+one_hits(const char *pat, const char *flags, const char *text)
+{
+	struct ocss_rules *rs = one_rule(pat, flags);
+	struct ocss_rules_scratch *sc;
+	int		 h;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(rs);
+	sc = ocss_rules_scratch_new(rs);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(sc);
+	h = hits(rs, sc, text, "x");
+	CU_ASSERT(same_ungated(rs, sc, text));
+	ocss_rules_scratch_free(sc);
+	ocss_rules_free(rs);
+	return h;
+}
+
+/* The gates read the patterns as PCRE2 does: a POSIX class inside a
+ * class does not end it (its ']' would be a needle that no match needs). */
+static void
+test_gate_syntax(void)
+{
+	const char *raw = "\"flags\":[\"raw\"],";
+
+	CU_ASSERT(one_hits("\"[[:alpha:]]+:\"", raw, "abc:"));
+	CU_ASSERT(one_hits("\"a[[:digit:]:]b\"", raw, "a5b"));
+	CU_ASSERT(one_hits("\"(?:x[[:^space:]|]|y)<\"", raw, "x|<"));
+	CU_ASSERT(one_hits("\"[[:]<\"", raw, "[<"));
+	CU_ASSERT(one_hits("\"\\\\bq(?:[[:alpha:]|]) z\"", "", "qb z"));
+}
+
 /* The n-gram model rule kind: a shipped model loads and scores, a bad
  * model file is named. */
 static void
@@ -393,5 +443,7 @@ suite_rules(void)
 	ocss_test_add(s, "word gates change no finding", test_gates);
 	ocss_test_add(s, "needle gates of raw rules change no finding",
 	    test_needles);
+	ocss_test_add(s, "gates read PCRE2 syntax as PCRE2 does",
+	    test_gate_syntax);
 	ocss_test_add(s, "n-gram model rule", test_model);
 }

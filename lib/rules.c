@@ -932,7 +932,7 @@ static int
 pfx_seq(const char *p, size_t i, size_t end, struct pset *r, int depth)
 {
 	struct pset	*sub;
-	size_t		 g, ql, k;
+	size_t		 g, ql, k, n;
 	int		 q, rc;
 	char		 c;
 
@@ -979,23 +979,30 @@ pfx_seq(const char *p, size_t i, size_t end, struct pset *r, int depth)
 			continue;
 		} else if (strchr("[.$|)?*+{", c) != NULL)
 			break;
-		q = quantifier(p, i + 1, end, &ql);
+		/* one character: a quantifier after it applies to all of
+		 * its UTF-8 bytes */
+		for (n = 1; (unsigned char)c >= 0xC0 && i + n < end &&
+		    ((unsigned char)p[i + n] & 0xC0) == 0x80; n++)
+			;
+		q = quantifier(p, i + n, end, &ql);
 		if (q == 1)
 			break;
 		for (k = 0; k < r->n; k++) {
 			if (!r->open[k])
 				continue;
-			if (r->len[k] == PFX_MAX) {
+			if (r->len[k] + n > PFX_MAX) {
 				r->open[k] = 0;
 				continue;
 			}
-			r->s[k][r->len[k]++] = c >= 'A' && c <= 'Z' ?
-			    (char)(c + 32) : c;
+			memcpy(r->s[k] + r->len[k], p + i, n);
+			if (c >= 'A' && c <= 'Z')
+				r->s[k][r->len[k]] = (char)(c + 32);
+			r->len[k] = (unsigned char)(r->len[k] + n);
 			r->s[k][r->len[k]] = '\0';
 		}
 		if (q == 2)
 			break;
-		i++;
+		i += n;
 	}
 	/* Stopped early: the prefixes end here.  A branch read to its end
 	 * leaves them open, so a group of literal alternatives does not end

@@ -383,6 +383,14 @@ test_gate_syntax(void)
 	CU_ASSERT(one_hits("\"(?:x[[:^space:]|]|y)<\"", raw, "x|<"));
 	CU_ASSERT(one_hits("\"[[:]<\"", raw, "[<"));
 	CU_ASSERT(one_hits("\"\\\\bq(?:[[:alpha:]|]) z\"", "", "qb z"));
+	/* a quantifier after a multibyte literal takes the whole character
+	 * (the prefix of \bfoo \u0434?bar is "foo ", not "foo \xd0") */
+	CU_ASSERT(one_hits("\"\\\\bfoo \u0434?bar\"", "", "foo bar"));
+	CU_ASSERT(one_hits("\"\\\\bfoo\u0434*bar\"", "", "foobar"));
+	CU_ASSERT(one_hits("\"\\\\bfoo \u0434+bar\"", "",
+	    "foo \xd0\xb4\xd0\xb4" "bar"));
+	CU_ASSERT(one_hits("\"\\\\bfoo \u0434{2}bar\"", "",
+	    "foo \xd0\xb4\xd0\xb4" "bar"));
 }
 
 /* The n-gram model rule kind: a shipped model loads and scores, a bad

@@ -1361,6 +1361,15 @@ build_anchors(struct ocss_rules *rs, json_object *rules)
 			continue;
 		ok = ps->n > 0;
 		for (k = 0; k < ps->n && ok; k++) {
+			/* Caseless, PCRE2 matches a non-ASCII letter with
+			 * others the normaliser keeps apart (sigma and final
+			 * sigma): the prefix ends before it. */
+			for (t = 0; (opts & PCRE2_CASELESS) &&
+			    t < ps->len[k]; t++)
+				if ((unsigned char)ps->s[k][t] >= 0x80) {
+					ps->len[k] = (unsigned char)t;
+					ps->s[k][t] = '\0';
+				}
 			for (t = 0; t < ps->len[k] && is_wordch(ps->s[k][t]);
 			    t++)
 				;

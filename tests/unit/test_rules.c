@@ -391,6 +391,14 @@ test_gate_syntax(void)
 	    "foo \xd0\xb4\xd0\xb4" "bar"));
 	CU_ASSERT(one_hits("\"\\\\bfoo \u0434{2}bar\"", "",
 	    "foo \xd0\xb4\xd0\xb4" "bar"));
+	/* caseless: PCRE2 matches a non-ASCII letter with others the
+	 * normaliser keeps apart (sigma, final sigma; de, its long-legged
+	 * variant U+1C81), so a prefix ends before it */
+	CU_ASSERT(one_hits("\"\\\\bfoo \u03c3x\"", "\"flags\":\"i\",",
+	    "foo \xcf\x82x"));
+	CU_ASSERT(one_hits("\"\\\\bfoo \u0434x\"", "\"flags\":\"i\",",
+	    "foo \xe1\xb2\x81x"));
+	CU_ASSERT(!one_hits("\"\\\\bfoo \u0434x\"", "", "foo \xe1\xb2\x81x"));
 }
 
 /* The n-gram model rule kind: a shipped model loads and scores, a bad

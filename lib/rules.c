@@ -868,9 +868,11 @@ quantifier(const char *p, size_t i, size_t end, size_t *qlen)
 		kind = 1;
 	else if (p[i] == '+')
 		kind = 2;
-	else if (p[i] == '{' && i + 1 < end && p[i + 1] >= '0' &&
-	    p[i + 1] <= '9') {
-		kind = p[i + 1] == '0' ? 1 : 2;
+	else if (p[i] == '{' && i + 1 < end && ((p[i + 1] >= '0' &&
+	    p[i + 1] <= '9') || p[i + 1] == ',' || p[i + 1] == ' ')) {
+		/* {,n} and { n } are literals to PCRE2 10.42, {0,n} and
+		 * {n} to 10.43: may be zero */
+		kind = p[i + 1] >= '1' && p[i + 1] <= '9' ? 2 : 1;
 		while (j < end && p[j] != '}')
 			j++;
 	} else
@@ -1136,8 +1138,9 @@ item_width(const char *p, size_t i, size_t end, size_t *next, int *lit,
 }
 
 /* The quantifier at p[i]: its least and most counts (*max -1: no bound),
- * *next after it.  No quantifier: 1, 1. */
-static void
+ * *next after it.  No quantifier: 1, 1.  -1: one that PCRE2 versions
+ * read differently ({,n} and { n }: literals to 10.42, not to 10.43). */
+static int
 item_repeat(const char *p, size_t i, size_t end, long *min, long *max,
     size_t *next)
 {
@@ -1146,7 +1149,9 @@ item_repeat(const char *p, size_t i, size_t end, long *min, long *max,
 	*min = *max = 1;
 	*next = i;
 	if (i >= end)
-		return;
+		return 0;
+	if (p[i] == '{' && i + 1 < end && (p[i + 1] == ',' || p[i + 1] == ' '))
+		return -1;
 	if (p[i] == '?' || p[i] == '*' || p[i] == '+') {
 		*min = p[i] == '+';
 		*max = p[i] == '?' ? 1 : -1;
@@ -1164,13 +1169,14 @@ item_repeat(const char *p, size_t i, size_t end, long *min, long *max,
 			e = NULL;
 		if (e == NULL || *e != '}' || (size_t)(e - p) >= end) {
 			*min = *max = 1;	/* a literal '{': not an item */
-			return;
+			return 0;
 		}
 		*next = (size_t)(e - p) + 1;
 	} else
-		return;
+		return 0;
 	if (*next < end && (p[*next] == '?' || p[*next] == '+'))
 		(*next)++;
+	return 0;
 }
 
 /* The most characters a sequence p[i..end) matches, -1 if unbounded or
@@ -1185,7 +1191,8 @@ needle_seq_width(const char *p, size_t i, size_t end)
 	while (i < end) {
 		if ((w = item_width(p, i, end, &j, &lit, &ws)) < 0)
 			return -1;
-		item_repeat(p, j, end, &min, &max, &i);
+		if (item_repeat(p, j, end, &min, &max, &i) == -1)
+			return -1;
 		if (max < 0 && w > 0)
 			return -1;
 		if (max > 0)
@@ -1227,7 +1234,8 @@ needle_branch(const char *p, size_t i, size_t end, int *needle, long *before,
 	while (i < end) {
 		if ((w = item_width(p, i, end, &j, &lit, &isws)) < 0)
 			return -1;
-		item_repeat(p, j, end, &min, &max, &k);
+		if (item_repeat(p, j, end, &min, &max, &k) == -1)
+			return -1;
 		if (lit && min >= 1) {
 			*needle = lit;
 			*before = total;

@@ -399,6 +399,23 @@ test_gate_syntax(void)
 	CU_ASSERT(one_hits("\"\\\\bfoo \u0434x\"", "\"flags\":\"i\",",
 	    "foo \xe1\xb2\x81x"));
 	CU_ASSERT(!one_hits("\"\\\\bfoo \u0434x\"", "", "foo \xe1\xb2\x81x"));
+	/* ':' is no needle of a:{,3}b, which PCRE2 10.43 reads as a:{0,3}b
+	 * (10.42: a literal "{,3}") */
+	{
+		struct ocss_rules *rs = one_rule("\"a:{,3}b\"", raw);
+
+		CU_ASSERT_PTR_NOT_NULL_FATAL(rs);
+		CU_ASSERT_STRING_EQUAL(ocss_rules_gate(rs, 0), "raw");
+		ocss_rules_free(rs);
+		rs = one_rule("\"a:{ 1}b\"", raw);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(rs);
+		CU_ASSERT_STRING_EQUAL(ocss_rules_gate(rs, 0), "raw");
+		ocss_rules_free(rs);
+		rs = one_rule("\"a:{1}b\"", raw);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(rs);
+		CU_ASSERT_STRING_EQUAL(ocss_rules_gate(rs, 0), "raw, needles");
+		ocss_rules_free(rs);
+	}
 }
 
 /* The n-gram model rule kind: a shipped model loads and scores, a bad

@@ -1766,14 +1766,18 @@ ocss_rules_scratch_free(struct ocss_rules_scratch *sc)
 }
 
 static int
-do_match(const pcre2_code *re, int jit, const char *s, size_t len,
-    size_t off, uint32_t opt, struct ocss_rules_scratch *sc)
+do_match_in(const pcre2_code *re, int jit, const char *s, size_t len,
+    size_t off, uint32_t opt, struct ocss_rules_scratch *sc,
+    pcre2_match_context *ctx)
 {
 	if (jit)
 		return pcre2_jit_match(re, (PCRE2_SPTR)s, len, off, opt, sc->md,
-		    sc->mctx);
-	return pcre2_match(re, (PCRE2_SPTR)s, len, off, opt, sc->md, sc->mctx);
+		    ctx);
+	return pcre2_match(re, (PCRE2_SPTR)s, len, off, opt, sc->md, ctx);
 }
+
+#define do_match(re, jit, s, len, off, opt, sc) \
+	do_match_in((re), (jit), (s), (len), (off), (opt), (sc), (sc)->mctx)
 
 static int
 match_error(int rc, const char *what, struct ocss_err *err)
@@ -1784,50 +1788,6 @@ match_error(int rc, const char *what, struct ocss_err *err)
 	ocss_err_set(err, "rule %s: %s; the text cannot be scanned within the "
 	    "limits", what, (char *)msg);
 	return -1;
-}
-
-/* Every match of rule i in s[0..len); seg < 0 means original offsets. */
-static int
-rule_matches(const struct ocss_rules *rs, size_t i,
-    struct ocss_rules_scratch *sc, const char *s, size_t len, long seg,
-    enum ocss_norm_via via, uint32_t opt, struct ocss_findings *out,
-    struct ocss_err *err)
-{
-	const struct rule *r = &rs->r[i];
-	PCRE2_SIZE	*ov;
-	size_t		 off = 0, os, oe, hits = 0;
-	int		 rc;
-
-	while (hits < OCSS_RULES_MAX_HITS && off <= len) {
-		rc = do_match(r->re, r->jit, s, len, off, opt, sc);
-		if (rc == PCRE2_ERROR_NOMATCH)
-			break;
-		if (rc < 0)
-			return match_error(rc, r->id, err);
-		ov = pcre2_get_ovector_pointer(sc->md);
-		if (ov[1] < ov[0]) {	/* \K in a lookahead: ignore */
-			off = ov[0] + 1;
-			continue;
-		}
-		if (seg < 0) {
-			os = ov[0];
-			oe = ov[1];
-		} else
-			ocss_norm_map(sc->norm, (size_t)seg, ov[0], ov[1], &os,
-			    &oe);
-		if (findings_add(out, i, os, oe, via) == -1) {
-			ocss_err_set(err, "out of memory");
-			return -1;
-		}
-		hits++;
-		off = ov[1];
-		if (ov[1] == ov[0]) {
-			off++;
-			while (off < len && (s[off] & 0xC0) == 0x80)
-				off++;
-		}
-	}
-	return (int)hits;
 }
 
 /* The first of rule r's needle bytes in s[i..len), or len.  Eight bytes
@@ -1873,38 +1833,53 @@ next_needle(const struct rule *r, const char *s, size_t len, size_t i)
 	return len;
 }
 
-/* Raw rule i with a needle gate (see build_needles): the same matches as
- * rule_matches() on the original text, searched only near needles. */
+/* The start of the window before needle q (see build_needles): a match
+ * whose needle is q starts there or later, one that starts in [off, q]
+ * has its needle at q or later. */
+static size_t
+needle_window(const struct rule *r, const char *s, size_t off, size_t q)
+{
+	size_t	 lo = q;
+
+	if (r->nws)	/* \s, or any byte of a non-ASCII character */
+		while (lo > off && (s[lo - 1] == ' ' ||
+		    (s[lo - 1] >= '\t' && s[lo - 1] <= '\r') ||
+		    (s[lo - 1] & 0x80)))
+			lo--;
+	lo = lo - off > r->nback ? lo - r->nback : off;
+	while (lo > off && (s[lo] & 0xC0) == 0x80)
+		lo--;	/* a character's first byte */
+	return lo;
+}
+
+/* Every match of rule i in s[0..len); seg < 0 means original offsets.
+ * needles (a raw rule with RF_NEEDLE): PCRE2 searches only the window
+ * before each needle byte, up to it, with the same findings. */
 static int
-rule_needles(const struct ocss_rules *rs, size_t i,
-    struct ocss_rules_scratch *sc, const char *s, size_t len,
+rule_matches(const struct ocss_rules *rs, size_t i,
+    struct ocss_rules_scratch *sc, const char *s, size_t len, long seg,
+    enum ocss_norm_via via, uint32_t opt, int needles,
     struct ocss_findings *out, struct ocss_err *err)
 {
 	const struct rule *r = &rs->r[i];
 	PCRE2_SIZE	*ov;
-	size_t		 off = 0, q, lo, hits = 0;
+	size_t		 off = 0, os, oe, hits = 0, q;
 	int		 rc;
 
 	while (hits < OCSS_RULES_MAX_HITS && off <= len) {
-		if ((q = next_needle(r, s, len, off)) >= len)
+		if (needles) {
+			if ((q = next_needle(r, s, len, off)) >= len)
+				break;
+			pcre2_set_offset_limit(sc->lctx, q);
+			rc = do_match_in(r->nre, r->njit, s, len,
+			    needle_window(r, s, off, q), opt, sc, sc->lctx);
+			if (rc == PCRE2_ERROR_NOMATCH) {
+				off = q + 1;	/* no match starts in [off, q] */
+				continue;
+			}
+		} else if ((rc = do_match(r->re, r->jit, s, len, off, opt,
+		    sc)) == PCRE2_ERROR_NOMATCH)
 			break;
-		lo = q;
-		if (r->nws)	/* \s, or any byte of a non-ASCII character */
-			while (lo > off && (s[lo - 1] == ' ' ||
-			    (s[lo - 1] >= '\t' && s[lo - 1] <= '\r') ||
-			    (s[lo - 1] & 0x80)))
-				lo--;
-		lo = lo - off > r->nback ? lo - r->nback : off;
-		while (lo > off && (s[lo] & 0xC0) == 0x80)
-			lo--;	/* a character's first byte */
-		pcre2_set_offset_limit(sc->lctx, q);
-		rc = r->njit ? pcre2_jit_match(r->nre, (PCRE2_SPTR)s, len, lo,
-		    0, sc->md, sc->lctx) : pcre2_match(r->nre, (PCRE2_SPTR)s,
-		    len, lo, 0, sc->md, sc->lctx);
-		if (rc == PCRE2_ERROR_NOMATCH) {
-			off = q + 1;	/* no match starts in [off, q] */
-			continue;
-		}
 		if (rc < 0)
 			return match_error(rc, r->id, err);
 		ov = pcre2_get_ovector_pointer(sc->md);
@@ -1912,7 +1887,13 @@ rule_needles(const struct ocss_rules *rs, size_t i,
 			off = ov[0] + 1;
 			continue;
 		}
-		if (findings_add(out, i, ov[0], ov[1], OCSS_VIA_TEXT) == -1) {
+		if (seg < 0) {
+			os = ov[0];
+			oe = ov[1];
+		} else
+			ocss_norm_map(sc->norm, (size_t)seg, ov[0], ov[1], &os,
+			    &oe);
+		if (findings_add(out, i, os, oe, via) == -1) {
 			ocss_err_set(err, "out of memory");
 			return -1;
 		}
@@ -2242,7 +2223,7 @@ ocss_rules_scan(const struct ocss_rules *rs, struct ocss_rules_scratch *sc,
 				continue;
 			else
 				rc = rule_matches(rs, i, sc, s, slen, (long)seg,
-				    via, PCRE2_NO_UTF_CHECK, out, err);
+				    via, PCRE2_NO_UTF_CHECK, 0, out, err);
 			if (rc == -1)
 				return -1;
 			if ((flags & OCSS_SCAN_FIRST_REJECT) && out->n > before &&
@@ -2253,12 +2234,8 @@ ocss_rules_scan(const struct ocss_rules *rs, struct ocss_rules_scratch *sc,
 	for (i = 0; i < rs->n; i++) {
 		if (!(rs->r[i].flags & RF_RAW))
 			continue;
-		if (gate && (rs->r[i].flags & RF_NEEDLE))
-			rc = rule_needles(rs, i, sc, text, len, out, err);
-		else
-			rc = rule_matches(rs, i, sc, text, len, -1,
-			    OCSS_VIA_TEXT, 0, out, err);
-		if (rc == -1)
+		if (rule_matches(rs, i, sc, text, len, -1, OCSS_VIA_TEXT, 0,
+		    gate && (rs->r[i].flags & RF_NEEDLE), out, err) == -1)
 			return -1;
 	}
 	return (int)(out->n - before);

@@ -1359,6 +1359,35 @@ ocss_norm_map(const struct ocss_norm *n, size_t seg, size_t start,
 	*oe = a->linear ? a->in + (q - a->out) + 1 : a->in_end;
 }
 
+int
+ocss_norm_same(const struct ocss_norm *a, const struct ocss_norm *b)
+{
+	const struct seg *sa, *sb;
+	size_t		 i, k, len, s1, e1, s2, e2;
+
+	if (a->nseg != b->nseg)
+		return 0;
+	for (i = 0; i < a->nseg; i++) {
+		sa = &a->seg[i];
+		sb = &b->seg[i];
+		len = sa->end - sa->start;
+		if (sb->end - sb->start != len || sa->via != sb->via ||
+		    memcmp(a->out + sa->start, b->out + sb->start, len) != 0)
+			return 0;
+		for (k = 0; k < len; k++) {
+			ocss_norm_map(a, i, k, k + 1, &s1, &e1);
+			ocss_norm_map(b, i, k, k + 1, &s2, &e2);
+			if (s1 != s2 || e1 != e2)
+				return 0;
+			ocss_norm_map(a, i, k, len, &s1, &e1);
+			ocss_norm_map(b, i, k, len, &s2, &e2);
+			if (s1 != s2 || e1 != e2)
+				return 0;
+		}
+	}
+	return 1;
+}
+
 const char *
 ocss_norm_via_name(enum ocss_norm_via v)
 {

@@ -81,6 +81,12 @@ const char	*ocss_norm_seg(const struct ocss_norm *, size_t seg, size_t *len,
 void		ocss_norm_map(const struct ocss_norm *, size_t seg, size_t start,
 		    size_t end, size_t *ostart, size_t *oend);
 
+/* Do the last runs of a and b give the same segments (bytes and via) and
+ * the same map (of every byte, and of every segment's tail from it)?  For
+ * the tests that compare the block paths with the byte loop. */
+int		ocss_norm_same(const struct ocss_norm *a,
+		    const struct ocss_norm *b);
+
 const char	*ocss_norm_via_name(enum ocss_norm_via);
 
 #endif

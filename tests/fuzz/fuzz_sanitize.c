@@ -4,8 +4,9 @@
  * findings without the fast pass, a stripped body that is still accepted
  * by the sanitizer, offsets inside the field.  The same bytes as a text:
  * the normaliser's block paths (SSE2, SWAR) give the segments and maps of
- * its byte loop, and both shipped rule files find the same with their
- * gates (words, needles) as without. */
+ * its byte loop, and both shipped rule files and a few rules written to
+ * trip the gates' pattern readers find the same with their gates (words,
+ * needles) as without. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,8 +21,26 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
-static struct ocss_rules *rs, *ri;
-static struct ocss_rules_scratch *sc, *si;
+static struct ocss_rules *rs, *ri, *rg;
+static struct ocss_rules_scratch *sc, *si, *sg;
+
+/* Rules whose gates are easy to get wrong: POSIX classes, classes with a
+ * ']' first, multibyte literals under a quantifier, caseless non-ASCII
+ * literals, windows before a needle with and without a \s run. */
+static const char gate_rules[] = "{\"rules\":["
+    "{\"id\":\"p1\",\"pattern\":\"[[:alpha:]]{1,4}:\",\"flags\":\"raw\","
+    "\"action\":\"strip\"},"
+    "{\"id\":\"p2\",\"pattern\":\"a[[:digit:]:]b:|[^]<]{1,3}\\\\s*<\","
+    "\"flags\":\"raw,caseless\",\"action\":\"strip\"},"
+    "{\"id\":\"p3\",\"pattern\":\"(?<![a-z])(?:ab|c\\u0434e)\\\\s*:x|"
+    "\\\\[q\\\\]|^\\\\s*#{2}\",\"flags\":\"raw,caseless,multiline\","
+    "\"action\":\"strip\"},"
+    "{\"id\":\"n1\",\"pattern\":\"\\\\bfoo \\u0434?bar|\\\\bab\\u00e9*c\","
+    "\"action\":\"strip\"},"
+    "{\"id\":\"n2\",\"pattern\":\"\\\\bfoo \\u03c3x\",\"flags\":\"i\","
+    "\"action\":\"strip\"},"
+    "{\"id\":\"n3\",\"pattern\":\"\\\\b(?:you|we) (?:are|re) "
+    "(?:now|no(?: longer)?) \\\\w\",\"action\":\"strip\"}]}";
 static struct ocss_norm *na, *nb;
 
 /* Segments and maps of a text through the block paths and the byte loop:
@@ -79,11 +98,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 		    (na = ocss_norm_new()) == NULL ||
 		    (nb = ocss_norm_new()) == NULL)
 			abort();
+		if ((rg = ocss_rules_parse(gate_rules, sizeof(gate_rules) - 1,
+		    "gate-rules", &err)) == NULL ||
+		    (sg = ocss_rules_scratch_new(rg)) == NULL)
+			abort();
 	}
 	same_norm((const char *)data, len, 0);
 	same_norm((const char *)data, len, OCSS_NORM_NOSIMD);
 	same_ungated(rs, sc, (const char *)data, len);
 	same_ungated(ri, si, (const char *)data, len);
+	same_ungated(rg, sg, (const char *)data, len);
 	ocss_sanitize_report_init(&rep);
 	ocss_sanitize_report_init(&rep2);
 	st = ocss_sanitize_body(rs, sc, (const char *)data, len, NULL, &rep);

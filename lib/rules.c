@@ -782,7 +782,9 @@ class_end(const char *p, size_t i, size_t end)
 }
 
 /* Past the item that starts at p[i] as far as nesting goes: an escape, a
- * class, or one byte; 0 when the readers cannot follow it. */
+ * class, or one byte; 0 when the readers cannot follow it.  An option
+ * setting, (?x) or (?i:, holds to the end of its group, alternatives
+ * after it included ("a(?x)b|c #" is a|c), so it is not followed either. */
 static size_t
 skip_atom(const char *p, size_t i, size_t end)
 {
@@ -792,8 +794,15 @@ skip_atom(const char *p, size_t i, size_t end)
 		return i + 1 < end && p[i + 1] != 'Q' ? i + 2 : 0;
 	if (p[i] == '[')
 		return (k = class_end(p, i, end)) != 0 ? k + 1 : 0;
-	if (p[i] == '(' && i + 2 < end && p[i + 1] == '?' && p[i + 2] == '#')
-		return 0;
+	if (p[i] == '(' && i + 2 < end && p[i + 1] == '?') {
+		if (p[i + 2] == '#')
+			return 0;	/* a comment */
+		for (k = i + 2; k < end && p[k] != '\0' &&
+		    strchr("imnsxJU^-", p[k]) != NULL; k++)
+			;
+		if (k > i + 2 && k < end && (p[k] == ')' || p[k] == ':'))
+			return 0;	/* options */
+	}
 	return i + 1;
 }
 

@@ -399,6 +399,14 @@ test_gate_syntax(void)
 	CU_ASSERT(one_hits("\"\\\\bfoo \u0434x\"", "\"flags\":\"i\",",
 	    "foo \xe1\xb2\x81x"));
 	CU_ASSERT(!one_hits("\"\\\\bfoo \u0434x\"", "", "foo \xe1\xb2\x81x"));
+	/* an option setting holds to the end of its group, later
+	 * alternatives included: (?x) drops " #:" from the second branch,
+	 * (?x) and (?i) change how "bar baz" and "foo σx" match */
+	CU_ASSERT(one_hits("\"a:(?x)b|c #:\"", raw, "c"));
+	CU_ASSERT(one_hits("\"\\\\bzz(?x)|\\\\bbar baz\"", "", "barbaz"));
+	CU_ASSERT(one_hits("\"\\\\bzz(?i)|\\\\bfoo \u03c3x\"", "",
+	    "foo \xcf\x82x"));
+	CU_ASSERT(one_hits("\"(?:a(?-i)|b):\"", raw, "b:"));
 	/* ':' is no needle of a:{,3}b, which PCRE2 10.43 reads as a:{0,3}b
 	 * (10.42: a literal "{,3}") */
 	{

@@ -26,7 +26,8 @@ static struct ocss_rules_scratch *sc, *si, *sg;
 
 /* Rules whose gates are easy to get wrong: POSIX classes, classes with a
  * ']' first, multibyte literals under a quantifier, caseless non-ASCII
- * literals, windows before a needle with and without a \s run. */
+ * literals, windows before a needle with and without a \s run, inline
+ * option settings. */
 static const char gate_rules[] = "{\"rules\":["
     "{\"id\":\"p1\",\"pattern\":\"[[:alpha:]]{1,4}:\",\"flags\":\"raw\","
     "\"action\":\"strip\"},"
@@ -40,7 +41,11 @@ static const char gate_rules[] = "{\"rules\":["
     "{\"id\":\"n2\",\"pattern\":\"\\\\bfoo \\u03c3x\",\"flags\":\"i\","
     "\"action\":\"strip\"},"
     "{\"id\":\"n3\",\"pattern\":\"\\\\b(?:you|we) (?:are|re) "
-    "(?:now|no(?: longer)?) \\\\w\",\"action\":\"strip\"}]}";
+    "(?:now|no(?: longer)?) \\\\w\",\"action\":\"strip\"},"
+    "{\"id\":\"o1\",\"pattern\":\"a:(?x)b|c #:\",\"flags\":\"raw\","
+    "\"action\":\"strip\"},"
+    "{\"id\":\"o2\",\"pattern\":\"\\\\bzz(?i)|\\\\bfoo \\u03c3x|"
+    "\\\\bbar(?x) baz\",\"action\":\"strip\"}]}";
 static struct ocss_norm *na, *nb;
 
 /* Segments and maps of a text through the block paths and the byte loop:

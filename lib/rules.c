@@ -770,9 +770,10 @@ class_end(const char *p, size_t i, size_t end)
 		k++;		/* first: a literal */
 	for (; k < end && p[k] != ']'; k++) {
 		if (p[k] == '\\') {
-			if (k + 1 >= end || p[k + 1] == 'Q')
+			if (k + 1 >= end || p[k + 1] == 'Q' ||
+			    (p[k + 1] == 'c' && k + 2 >= end))
 				return 0;
-			k++;
+			k += p[k + 1] == 'c' ? 2 : 1;	/* \c takes a byte */
 		} else if (p[k] == '[' && k + 1 < end && (p[k + 1] == ':' ||
 		    p[k + 1] == '.' || p[k + 1] == '=') &&
 		    (e = posix_end(p, k, end)) != 0)
@@ -790,8 +791,13 @@ skip_atom(const char *p, size_t i, size_t end)
 {
 	size_t	 k;
 
-	if (p[i] == '\\')
-		return i + 1 < end && p[i + 1] != 'Q' ? i + 2 : 0;
+	if (p[i] == '\\') {
+		if (i + 1 >= end || p[i + 1] == 'Q')
+			return 0;
+		if (p[i + 1] == 'c')	/* \c[ is ESC: the byte after \c */
+			return i + 2 < end ? i + 3 : 0;
+		return i + 2;
+	}
 	if (p[i] == '[')
 		return (k = class_end(p, i, end)) != 0 ? k + 1 : 0;
 	if (p[i] == '(' && i + 2 < end && p[i + 1] == '?') {

@@ -407,6 +407,11 @@ test_gate_syntax(void)
 	CU_ASSERT(one_hits("\"\\\\bzz(?i)|\\\\bfoo \u03c3x\"", "",
 	    "foo \xcf\x82x"));
 	CU_ASSERT(one_hits("\"(?:a(?-i)|b):\"", raw, "b:"));
+	/* \c takes the next byte, whatever it is: \c[ is ESC, not a class */
+	CU_ASSERT(one_hits("\"a:\\\\c[|c]\"", raw, "c]"));
+	CU_ASSERT(one_hits("\"\\\\bfoo\\\\c[|\\\\bbar[]x]\"", "", "barx"));
+	CU_ASSERT(one_hits("\"[\\\\c]x]:|y\\\\s*#\"", raw, "\x1d:"));
+	CU_ASSERT(one_hits("\"[\\\\c]x]:|y\\\\s*#\"", raw, "y #"));
 	/* ':' is no needle of a:{,3}b, which PCRE2 10.43 reads as a:{0,3}b
 	 * (10.42: a literal "{,3}") */
 	{

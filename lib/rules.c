@@ -800,6 +800,8 @@ skip_atom(const char *p, size_t i, size_t end)
 	}
 	if (p[i] == '[')
 		return (k = class_end(p, i, end)) != 0 ? k + 1 : 0;
+	if (p[i] == '(' && i + 1 < end && p[i + 1] == '*')
+		return 0;	/* a verb: its name may hold '[' or '|' */
 	if (p[i] == '(' && i + 2 < end && p[i + 1] == '?') {
 		if (p[i + 2] == '#')
 			return 0;	/* a comment */

@@ -412,6 +412,10 @@ test_gate_syntax(void)
 	CU_ASSERT(one_hits("\"\\\\bfoo\\\\c[|\\\\bbar[]x]\"", "", "barx"));
 	CU_ASSERT(one_hits("\"[\\\\c]x]:|y\\\\s*#\"", raw, "\x1d:"));
 	CU_ASSERT(one_hits("\"[\\\\c]x]:|y\\\\s*#\"", raw, "y #"));
+	/* a verb's name goes to the next ')', brackets and bars included */
+	CU_ASSERT(one_hits("\"a:(*MARK:[)|c(?:[]x]|y)\"", raw, "cx"));
+	CU_ASSERT(one_hits("\"\\\\bfoo(*MARK:[)|\\\\bbar(?:[]x]|y)\"", "",
+	    "barx"));
 	/* ':' is no needle of a:{,3}b, which PCRE2 10.43 reads as a:{0,3}b
 	 * (10.42: a literal "{,3}") */
 	{

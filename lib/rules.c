@@ -803,8 +803,8 @@ skip_atom(const char *p, size_t i, size_t end)
 	if (p[i] == '(' && i + 1 < end && p[i + 1] == '*')
 		return 0;	/* a verb: its name may hold '[' or '|' */
 	if (p[i] == '(' && i + 2 < end && p[i + 1] == '?') {
-		if (p[i + 2] == '#')
-			return 0;	/* a comment */
+		if (p[i + 2] == '#' || p[i + 2] == 'C')
+			return 0;	/* a comment, a callout's string */
 		for (k = i + 2; k < end && p[k] != '\0' &&
 		    strchr("imnsxJU^-", p[k]) != NULL; k++)
 			;

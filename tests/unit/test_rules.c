@@ -416,6 +416,8 @@ test_gate_syntax(void)
 	CU_ASSERT(one_hits("\"a:(*MARK:[)|c(?:[]x]|y)\"", raw, "cx"));
 	CU_ASSERT(one_hits("\"\\\\bfoo(*MARK:[)|\\\\bbar(?:[]x]|y)\"", "",
 	    "barx"));
+	/* and a callout's string to its closing quote */
+	CU_ASSERT(one_hits("\"a:(?C\\\"[\\\")|c(?:[]x]|y)\"", raw, "cx"));
 	/* ':' is no needle of a:{,3}b, which PCRE2 10.43 reads as a:{0,3}b
 	 * (10.42: a literal "{,3}") */
 	{

@@ -732,9 +732,10 @@ static int pfx_alt(const char *, size_t, size_t, struct pset *, int);
 /*
  * The structure of a pattern, as far as the readers below need it: where a
  * character class, a group and an alternative end.  Classes as PCRE2 reads
- * them ("[]a]" and "[^]a]" hold a ']', "[[:alpha:]]" is one class);
- * anything these do not follow (\Q...\E quoting, (?#...) comments) makes
- * the caller give up, never guess.
+ * them ("[]a]" and "[^]a]" hold a ']', "[[:alpha:]]" is one class, \c
+ * takes the next byte); anything these do not follow (\Q...\E quoting,
+ * comments, callouts, verbs, option settings) makes the caller give up,
+ * never guess.
  */
 
 /* The ':]' that ends the POSIX class "[:" at p[k] inside a class (its

@@ -520,6 +520,11 @@ configure(struct ocss_upstream *u)
 {
 	curl_easy_setopt(u->h, CURLOPT_PATH_AS_IS, 1L);
 	curl_easy_setopt(u->h, CURLOPT_NOSIGNAL, 1L);
+	/* Straight to UPSTREAM_URL: proxy variables a worker inherits
+	 * (http_proxy, all_proxy, ...) must not divert a connection that
+	 * carries the upstream token.  Also spares libcurl reading them
+	 * from the environment on every transfer. */
+	curl_easy_setopt(u->h, CURLOPT_PROXY, "");
 	curl_easy_setopt(u->h, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_1_1);
 	curl_easy_setopt(u->h, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(u->h, CURLOPT_ERRORBUFFER, u->errbuf);
@@ -718,6 +723,7 @@ ocss_upstream_probe(struct ocss_upstream *u, long *ms)
 	curl_easy_reset(u->h);
 	curl_easy_setopt(u->h, CURLOPT_URL, u->url.data);
 	curl_easy_setopt(u->h, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(u->h, CURLOPT_PROXY, "");	/* as configure() */
 	curl_easy_setopt(u->h, CURLOPT_NOBODY, 1L);
 	curl_easy_setopt(u->h, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(u->h, CURLOPT_TIMEOUT_MS, 2000L);

@@ -301,6 +301,29 @@ class UpstreamDown(unittest.TestCase):
             s.cleanup()
 
 
+class ProxyEnvironment(unittest.TestCase):
+    def test_upstream_is_reached_directly(self):
+        """Proxy variables in the workers' environment (inherited from a
+        shell or a service manager) do not divert the upstream connection,
+        which carries the upstream token: ocss connects to UPSTREAM_URL
+        itself.  The proxy named here listens nowhere, so a request sent
+        through it would fail with 502."""
+        dead = "http://127.0.0.1:%d" % free_port()
+        s = Stack(env={"http_proxy": dead, "HTTPS_PROXY": dead,
+                       "https_proxy": dead, "ALL_PROXY": dead,
+                       "all_proxy": dead, "no_proxy": "", "NO_PROXY": ""})
+        try:
+            st, h, body = s.raw("GET", "/health")
+            self.assertEqual(st, 200, body)
+            self.assertTrue(json.loads(body)["upstream"]["reachable"])
+            st, h, body = s.call("GET", "/v1/models")
+            self.assertEqual(st, 200, body)
+            self.assertIn(b"mock-model", body)
+        finally:
+            s.stop()
+            s.cleanup()
+
+
 class Timeouts(unittest.TestCase):
     def test_504_on_slow_upstream(self):
         s = Stack(env={"OCSS_UPSTREAM_TIMEOUT": "1"})

@@ -49,6 +49,8 @@
 
 #define NEEDLE_MAX	8	/* distinct needle bytes of one raw rule */
 #define NEEDLE_MAXCH	64	/* characters before a needle, at most */
+#define NEEDLE_WINDOWS	16	/* windows a text gets in any case, */
+#define NEEDLE_DENSITY	128	/* and one more per this many bytes */
 
 #define MODEL_MAGIC	"OCSSNG2"	/* + NUL: 8 bytes */
 #define MODEL_MAXDIM	(1u << 24)
@@ -1882,9 +1884,20 @@ rule_matches(const struct ocss_rules *rs, size_t i,
 	const struct rule *r = &rs->r[i];
 	PCRE2_SIZE	*ov;
 	size_t		 off = 0, os, oe, hits = 0, q;
+	size_t		 windows = NEEDLE_WINDOWS + len / NEEDLE_DENSITY;
 	int		 rc;
 
 	while (hits < OCSS_RULES_MAX_HITS && off <= len) {
+		/* Needles everywhere (code, tables, random bytes): one PCRE2
+		 * call per needle, each over its window, would cost many times
+		 * the whole-text scan.  Past a budget of windows, the rest of
+		 * the text is scanned whole from off, which finds the same.
+		 * Without JIT, always whole: a call of PCRE2's interpreter on
+		 * text with invalid UTF-8 costs time in proportion to the rest
+		 * of the text, so the windows were quadratic (1.6 MB: a minute;
+		 * whole, 0.05 s). */
+		if (needles && (windows-- == 0 || !r->njit))
+			needles = 0;
 		if (needles) {
 			if ((q = next_needle(r, s, len, off)) >= len)
 				break;

@@ -179,7 +179,7 @@ verify_gates(const struct ocss_rules *rs, struct ocss_rules_scratch *sc,
 {
 	struct ocss_findings	 f1 = OCSS_FINDINGS_INIT, f2 = OCSS_FINDINGS_INIT;
 	struct ocss_err		 err;
-	size_t			 i, k, bad = 0;
+	size_t			 i, bad = 0;
 	int			 r1, r2;
 
 	for (i = 0; i < c->n; i++) {
@@ -189,15 +189,8 @@ verify_gates(const struct ocss_rules *rs, struct ocss_rules_scratch *sc,
 		    &f1, &err);
 		r2 = ocss_rules_scan(rs, sc, c->it[i].text, c->it[i].len,
 		    OCSS_SCAN_NOGATE, &f2, &err);
-		if (r1 == r2 && f1.n == f2.n) {
-			for (k = 0; k < f1.n; k++)
-				if (f1.v[k].rule != f2.v[k].rule ||
-				    f1.v[k].start != f2.v[k].start ||
-				    f1.v[k].end != f2.v[k].end)
-					break;
-			if (k == f1.n)
-				continue;
-		}
+		if (r1 == r2 && ocss_findings_equal(&f1, &f2))
+			continue;
 		bad++;
 		printf("GATE MISMATCH text %zu: %d findings gated, %d not: "
 		    "%.200s\n", i, r1, r2, c->it[i].text);

@@ -163,6 +163,22 @@ ocss_findings_free(struct ocss_findings *f)
 	f->n = f->cap = 0;
 }
 
+int
+ocss_findings_equal(const struct ocss_findings *a,
+    const struct ocss_findings *b)
+{
+	size_t	 i;
+
+	if (a->n != b->n)
+		return 0;
+	for (i = 0; i < a->n; i++)
+		if (a->v[i].rule != b->v[i].rule ||
+		    a->v[i].start != b->v[i].start ||
+		    a->v[i].end != b->v[i].end || a->v[i].via != b->v[i].via)
+			return 0;
+	return 1;
+}
+
 
 /* PCRE2's JIT code is opaque to valgrind, which then reports reads of
  * uninitialised memory inside it; OCSS_PCRE2_NO_JIT=1 (set by the test

@@ -63,6 +63,9 @@ struct ocss_findings {
 #define OCSS_FINDINGS_INIT { NULL, 0, 0 }
 void	ocss_findings_reset(struct ocss_findings *);
 void	ocss_findings_free(struct ocss_findings *);
+/* The same findings, in the same order (rule, offsets, via)? */
+int	ocss_findings_equal(const struct ocss_findings *,
+	    const struct ocss_findings *);
 
 /* Load and compile (PCRE2 + JIT).  NULL with err naming the file, the rule
  * (id and index) and for a bad pattern PCRE2's message and error offset.

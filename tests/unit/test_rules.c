@@ -155,16 +155,12 @@ same_ungated(const struct ocss_rules *rs, struct ocss_rules_scratch *sc,
 {
 	struct ocss_findings a = OCSS_FINDINGS_INIT, b = OCSS_FINDINGS_INIT;
 	struct ocss_err	 err;
-	size_t		 i;
 	int		 same;
 
 	ocss_rules_scan(rs, sc, text, strlen(text), 0, &a, &err);
 	ocss_rules_scan(rs, sc, text, strlen(text), OCSS_SCAN_NOGATE, &b,
 	    &err);
-	same = a.n == b.n;
-	for (i = 0; same && i < a.n; i++)
-		same = a.v[i].rule == b.v[i].rule &&
-		    a.v[i].start == b.v[i].start && a.v[i].end == b.v[i].end;
+	same = ocss_findings_equal(&a, &b);
 	if (!same)
 		fprintf(stderr, "gated %zu, ungated %zu findings: %s\n", a.n,
 		    b.n, text);

@@ -608,8 +608,8 @@ cand_block16(struct ocss_norm *n, const unsigned char *s, size_t len,
 			return 0;
 	}
 	/* Runs inside the block are at most 14 bytes, shorter than both
-	 * thresholds (checked below): only the one that ends at its first non-base64 byte
-	 * can be long. */
+	 * thresholds (the _Static_assert above): only the one that ends at
+	 * its first non-base64 byte can be long. */
 	if (run_end(n, bs, i + (size_t)__builtin_ctz(nb),
 	    i + (size_t)__builtin_ctz(nb) + 1) == -1)
 		return -1;

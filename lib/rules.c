@@ -1903,16 +1903,18 @@ rule_matches(const struct ocss_rules *rs, size_t i,
 	size_t		 windows = NEEDLE_WINDOWS + len / NEEDLE_DENSITY;
 	int		 rc;
 
+	/* Without JIT, the whole text: a call of PCRE2's interpreter on text
+	 * with invalid UTF-8 costs time in proportion to the rest of the
+	 * text, so the windows were quadratic (1.6 MB: a minute; whole,
+	 * 0.05 s). */
+	if (!r->njit)
+		needles = 0;
 	while (hits < OCSS_RULES_MAX_HITS && off <= len) {
 		/* Needles everywhere (code, tables, random bytes): one PCRE2
 		 * call per needle, each over its window, would cost many times
 		 * the whole-text scan.  Past a budget of windows, the rest of
-		 * the text is scanned whole from off, which finds the same.
-		 * Without JIT, always whole: a call of PCRE2's interpreter on
-		 * text with invalid UTF-8 costs time in proportion to the rest
-		 * of the text, so the windows were quadratic (1.6 MB: a minute;
-		 * whole, 0.05 s). */
-		if (needles && (windows-- == 0 || !r->njit))
+		 * the text is scanned whole from off, which finds the same. */
+		if (needles && windows-- == 0)
 			needles = 0;
 		if (needles) {
 			if ((q = next_needle(r, s, len, off)) >= len)

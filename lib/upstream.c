@@ -510,6 +510,20 @@ has_request_body(const struct ocss_request *r)
 }
 
 /*
+ * How the handle reaches the upstream, for forwards and probes alike:
+ * straight to UPSTREAM_URL, since proxy variables a worker inherits
+ * (http_proxy, all_proxy, ...) must not divert a connection that carries
+ * the upstream token (and libcurl need not read them on every transfer).
+ */
+static void
+connect_options(struct ocss_upstream *u)
+{
+	curl_easy_setopt(u->h, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(u->h, CURLOPT_PROXY, "");
+	curl_easy_setopt(u->h, CURLOPT_PROTOCOLS_STR, "http,https");
+}
+
+/*
  * The options every forwarded request shares, set once per handle rather
  * than after a curl_easy_reset() per request: the handle keeps them, and
  * its connection, from one request to the next.  ocss_upstream_probe()
@@ -518,15 +532,9 @@ has_request_body(const struct ocss_request *r)
 static void
 configure(struct ocss_upstream *u)
 {
+	connect_options(u);
 	curl_easy_setopt(u->h, CURLOPT_PATH_AS_IS, 1L);
-	curl_easy_setopt(u->h, CURLOPT_NOSIGNAL, 1L);
-	/* Straight to UPSTREAM_URL: proxy variables a worker inherits
-	 * (http_proxy, all_proxy, ...) must not divert a connection that
-	 * carries the upstream token.  Also spares libcurl reading them
-	 * from the environment on every transfer. */
-	curl_easy_setopt(u->h, CURLOPT_PROXY, "");
 	curl_easy_setopt(u->h, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_1_1);
-	curl_easy_setopt(u->h, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(u->h, CURLOPT_ERRORBUFFER, u->errbuf);
 	curl_easy_setopt(u->h, CURLOPT_CONNECTTIMEOUT, u->cfg->connect_timeout);
 	curl_easy_setopt(u->h, CURLOPT_TIMEOUT, u->cfg->upstream_timeout);
@@ -721,11 +729,9 @@ ocss_upstream_probe(struct ocss_upstream *u, long *ms)
 	    ocss_buf_putc(&u->url, '/') == -1)
 		return 0;
 	curl_easy_reset(u->h);
+	connect_options(u);
 	curl_easy_setopt(u->h, CURLOPT_URL, u->url.data);
-	curl_easy_setopt(u->h, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(u->h, CURLOPT_PROXY, "");	/* as configure() */
 	curl_easy_setopt(u->h, CURLOPT_NOBODY, 1L);
-	curl_easy_setopt(u->h, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(u->h, CURLOPT_TIMEOUT_MS, 2000L);
 	curl_easy_setopt(u->h, CURLOPT_WRITEFUNCTION, discard);
 	/* Not the forwarding options: set those again on the next forward. */

@@ -37,7 +37,9 @@
 
 #define MAXBODY	65536
 
-static enum { M_CURL, M_SOCKET, M_NONE } mode;
+enum mode { M_CURL, M_SOCKET, M_NONE };
+static const char *const modes[] = { "curl", "socket", "none" };
+static enum mode	 mode;
 static const char	*url;
 static struct sockaddr_in up;
 static char		 get_req[512];
@@ -103,11 +105,24 @@ fail:
 	return -1;
 }
 
+/* The mode named s (enum mode), or -1. */
+static int
+mode_of(const char *s)
+{
+	int	 m;
+
+	for (m = 0; m < (int)(sizeof(modes) / sizeof(modes[0])); m++)
+		if (strcmp(s, modes[m]) == 0)
+			return m;
+	return -1;
+}
+
 static void *
 serve(void *arg)
 {
 	FCGX_Request	 r;
 	struct body	*b;
+	const struct body *ans;
 	CURL		*h = NULL;
 	int		 fd = -1, ok;
 
@@ -125,14 +140,14 @@ serve(void *arg)
 	}
 	while (FCGX_Accept_r(&r) >= 0) {
 		b->n = 0;
+		ans = b;
 		if (mode == M_CURL)
 			ok = curl_easy_perform(h) == CURLE_OK;
 		else if (mode == M_SOCKET)
 			/* the upstream may have closed a kept-alive one */
 			ok = sock_get(&fd, b) == 0 || sock_get(&fd, b) == 0;
 		else {
-			memcpy(b->d, fixed.d, fixed.n);
-			b->n = fixed.n;
+			ans = &fixed;
 			ok = 1;
 		}
 		if (!ok) {
@@ -141,8 +156,8 @@ serve(void *arg)
 		}
 		FCGX_FPrintF(r.out, "Status: 200 OK\r\nContent-Type: "
 		    "application/json\r\nContent-Length: %d\r\n\r\n",
-		    (int)b->n);
-		FCGX_PutStr(b->d, (int)b->n, r.out);
+		    (int)ans->n);
+		FCGX_PutStr(ans->d, (int)ans->n, r.out);
 	}
 	return NULL;
 }
@@ -153,20 +168,18 @@ main(int argc, char *argv[])
 	pthread_t	 t[64];
 	unsigned	 port;
 	char		 host[64], path[256];
-	int		 i, n, procs;
+	int		 i, n, procs, m;
 
 	if (argc != 5 || (procs = atoi(argv[2])) < 1 || procs > 64 ||
 	    (n = atoi(argv[3])) < 1 || n > 64 ||
-	    (strcmp(argv[1], "curl") != 0 && strcmp(argv[1], "socket") != 0 &&
-	    strcmp(argv[1], "none") != 0) ||
+	    (m = mode_of(argv[1])) == -1 ||
 	    sscanf(argv[4], "http://%63[0-9.]:%u%255s", host, &port,
 	    path) != 3) {
-		fprintf(stderr, "usage: fcgi-floor curl|socket|none PROCS THREADS "
-		    "http://IPV4:PORT/PATH\n");
+		fprintf(stderr, "usage: fcgi-floor curl|socket|none PROCS "
+		    "THREADS http://IPV4:PORT/PATH\n");
 		return 2;
 	}
-	mode = strcmp(argv[1], "curl") == 0 ? M_CURL :
-	    strcmp(argv[1], "socket") == 0 ? M_SOCKET : M_NONE;
+	mode = (enum mode)m;
 	url = argv[4];
 	up.sin_family = AF_INET;
 	up.sin_port = htons((unsigned short)port);

@@ -1,12 +1,20 @@
 /*
  * Normaliser: the matching copy of a text plus a map back to its bytes.
  *
- * The map is a list of anchors.  An anchor covers a run of output bytes;
- * a LINEAR anchor maps them byte for byte onto input bytes (the common case:
- * ASCII letters, single separators), any other anchor maps its whole output
- * run onto one input span (a multibyte character, a derived segment).
- * Input bytes that produce nothing (absorbed separators, zero-width
- * characters) fall between anchors; a match spanning them covers them.
+ * The map is a list of anchors.  An anchor covers a run of output bytes.
+ * An ASCII anchor (segment 0 only, the common case) covers the output of
+ * the ASCII input bytes [in, in_end): each letter or digit gives one byte,
+ * the first separator of a run a space, the rest of the run nothing.  The
+ * map of one of its bytes is found by replaying that rule from the
+ * anchor's start (ocss_norm_map(), only for findings), so absorbed
+ * separators cost no anchor; an anchor is closed every REPLAY_MAX input
+ * bytes to bound the replay.  Any other anchor maps its whole output run
+ * onto one input span (a multibyte character, a derived segment).  With
+ * OCSS_NORM_BYTES (tests) every absorbed separator ends the ASCII anchor,
+ * which is then LINEAR, byte for byte without a replay: the reference the
+ * replay is compared with (ocss_norm_same()).  Input
+ * bytes that produce nothing (absorbed separators, zero-width characters)
+ * fall inside or between anchors; a match spanning them covers them.
  *
  * The ASCII path is one table lookup a byte; only non-ASCII characters go
  * through libunistring.
@@ -32,8 +40,12 @@ struct anchor {
 	size_t	 out;		/* first output byte */
 	size_t	 in;		/* first input byte */
 	size_t	 in_end;	/* one past the last input byte */
-	int	 linear;
+	int	 kind;
 };
+
+enum { A_SPAN, A_REPLAY, A_LINEAR };	/* anchor kinds (see above) */
+
+#define REPLAY_MAX	64	/* input bytes of an ASCII anchor, at most */
 
 struct seg {
 	size_t			 start, end;	/* output bytes */
@@ -49,6 +61,7 @@ struct dtext {
 };
 
 struct ocss_norm {
+	const unsigned char *src;	/* the text of the last run */
 	char		*out;
 	size_t		 olen, ocap;
 	struct anchor	*an;
@@ -63,6 +76,9 @@ struct ocss_norm {
 	size_t		 nruns, runcap;
 	size_t		*escs;		/* every '%' and '&' */
 	size_t		 nescs, esccap;
+	size_t		*leet;		/* output ranges with a digit next to
+					 * a letter (segment 0, SSE2 blocks) */
+	size_t		 nleet, leetcap;
 	unsigned	 flags;		/* of this run */
 };
 
@@ -269,6 +285,7 @@ ocss_norm_free(struct ocss_norm *n)
 	free(n->cand);
 	free(n->runs);
 	free(n->escs);
+	free(n->leet);
 	for (i = 0; i < OCSS_NORM_MAX_DEPTH; i++) {
 		free(n->tmp[i].s);
 		free(n->tmp[i].ms);
@@ -311,14 +328,14 @@ anchor_grow(struct ocss_norm *n)
 
 static inline int
 anchor_push(struct ocss_norm *n, size_t out, size_t in, size_t in_end,
-    int linear)
+    int kind)
 {
 	if (n->nan == n->ancap && anchor_grow(n) == -1)
 		return -1;
 	n->an[n->nan].out = out;
 	n->an[n->nan].in = in;
 	n->an[n->nan].in_end = in_end;
-	n->an[n->nan].linear = linear;
+	n->an[n->nan].kind = kind;
 	n->nan++;
 	return 0;
 }
@@ -469,6 +486,32 @@ push_pos(size_t **v, size_t *nv, size_t *cap, size_t x)
 	return 0;
 }
 
+/* Output bytes [a, b) of segment 0 hold a digit next to a letter: noted,
+ * merged with the range before when they touch. */
+static int
+leet_range(struct ocss_norm *n, size_t a, size_t b)
+{
+	if (n->nleet > 0 && n->leet[n->nleet - 1] >= a) {
+		n->leet[n->nleet - 1] = b;
+		return 0;
+	}
+	if (push_pos(&n->leet, &n->nleet, &n->leetcap, a) == -1 ||
+	    push_pos(&n->leet, &n->nleet, &n->leetcap, b) == -1)
+		return -1;
+	return 0;
+}
+
+/* leet_fold() on the words of s[0..len) that overlap [a, b). */
+static void
+leet_words(char *s, size_t len, size_t a, size_t b)
+{
+	while (a > 0 && s[a - 1] != ' ')
+		a--;
+	while (b < len && s[b] != ' ')
+		b++;
+	leet_fold(s + a, b - a);
+}
+
 /* A byte outside the base64 alphabet at i ends the run [*bs, i); the next
  * one may start at next. */
 static inline int
@@ -556,6 +599,19 @@ cand_block(struct ocss_norm *n, const unsigned char *s, size_t len, size_t i,
 #define NORM_SLACK	0
 #endif
 
+/* Closes the ASCII anchor that starts at output *ao, input *ai, at output
+ * ol, input i (bounding its replay); the next starts there. */
+static int
+close_ascii(struct ocss_norm *n, size_t *ao, size_t *ai, size_t ol, size_t i)
+{
+	if (ol > *ao && anchor_push(n, *ao, *ai, i, n->flags &
+	    OCSS_NORM_BYTES ? A_LINEAR : A_REPLAY) == -1)
+		return -1;
+	*ao = ol;
+	*ai = i;
+	return 0;
+}
+
 #ifdef NORM_SSE2
 /*
  * Sixteen ASCII bytes at a time (SSE2, baseline on x86-64): the same
@@ -636,11 +692,15 @@ norm_text(struct ocss_norm *n, const unsigned char *s, size_t len,
 	unsigned	 c, m;
 	int		 cand = ms == NULL;	/* segment 0 */
 	int		 swar = !(n->flags & OCSS_NORM_BYTES);
-	int		 leet = !cand;	/* a word may hold letters and digits */
+	/* a word anywhere may hold letters and digits (else: only those
+	 * in n->leet; the byte loop of the tests folds them all) */
+	int		 leet = !cand || !swar;
 #ifdef NORM_SSE2
 	int		 simd = swar && !(n->flags & OCSS_NORM_NOSIMD);
 #endif
-	uint64_t	 x, a, sep, ab, ob;
+	uint64_t	 x, a, sep, ab, ob, m8;
+	size_t		 lo0;
+	int		 lw;
 	char		*o;
 
 	if (n->nseg == n->segcap) {
@@ -655,14 +715,14 @@ norm_text(struct ocss_norm *n, const unsigned char *s, size_t len,
 	ol = ao = segstart;
 	ai = 0;
 	if (cand)
-		n->ncand = n->nruns = n->nescs = 0;
+		n->ncand = n->nruns = n->nescs = n->nleet = 0;
 	o = n->out;
 	while (i < len) {
 #ifdef NORM_SSE2
 		if (cand && simd && len - i >= 16) {
 			__m128i	 v, lc, al, dg, an, ov;
 			unsigned char tb[32];
-			unsigned a16, sp, ab16, pos, k;
+			unsigned a16, sp, ab16, k, pos;
 
 			v = _mm_loadu_si128((const __m128i *)(const void *)
 			    (s + i));
@@ -676,15 +736,17 @@ norm_text(struct ocss_norm *n, const unsigned char *s, size_t len,
 					return -1;
 				/* a digit next to a letter (across the block's
 				 * ends too): the leet pass has work */
+				lw = 0;
 				if ((k = (unsigned)_mm_movemask_epi8(dg)) != 0 &&
 				    !leet) {
 					sp = (unsigned)_mm_movemask_epi8(al);
-					leet = (k & ((sp << 1) | (sp >> 1))) ||
+					lw = (k & ((sp << 1) | (sp >> 1))) ||
 					    ((k & 1) && i > 0 &&
 					    (cls[s[i - 1]] & C_ALPHA)) ||
 					    ((k & 0x8000u) && i + 16 < len &&
 					    (cls[s[i + 16]] & C_ALPHA));
 				}
+				lo0 = ol;
 				/* letters lower case, digits, the rest ' ' */
 				ov = _mm_or_si128(_mm_or_si128(
 				    _mm_and_si128(al, lc), _mm_and_si128(dg, v)),
@@ -696,36 +758,29 @@ norm_text(struct ocss_norm *n, const unsigned char *s, size_t len,
 					_mm_storeu_si128((__m128i *)(void *)
 					    (o + ol), ov);
 					ol += 16;
-					i += 16;
-					continue;
-				}
-				/* absorbed spaces: each run of kept bytes
-				 * copied (16 bytes at a time), each run of
-				 * absorbed ones ends the linear anchor once
-				 * (table padding is long runs of them) */
-				_mm_storeu_si128((__m128i *)(void *)tb, ov);
-				memset(tb + 16, 0, 16);
-				for (pos = 0; pos < 16; ) {
-					if ((ab16 >> pos) & 1) {
-						k = ~ab16 & (0xFFFFu << pos) &
-						    0xFFFFu;
-						k = k ? (unsigned)__builtin_ctz(k)
-						    : 16;
-						if (ol > ao && anchor_push(n, ao,
-						    ai, ai + (ol - ao), 1) == -1)
-							return -1;
-						ao = ol;
-						ai = i + k;
-						pos = k;
-						continue;
+				} else {
+					/* absorbed separators: each run of
+					 * the other bytes copied 16 at once */
+					_mm_storeu_si128((__m128i *)(void *)tb,
+					    ov);
+					for (m = ~ab16 & 0xFFFFu; m != 0;
+					    m &= ~0u << (pos + k)) {
+						pos = (unsigned)__builtin_ctz(m);
+						k = (unsigned)__builtin_ctz(~(m >>
+						    pos));
+						memcpy(o + ol, tb + pos, 16);
+						ol += k;
 					}
-					k = ab16 & (0xFFFFu << pos);
-					k = k ? (unsigned)__builtin_ctz(k) : 16;
-					memcpy(o + ol, tb + pos, 16);
-					ol += k - pos;
-					pos = k;
 				}
 				i += 16;
+				/* the leet pass visits only the words of
+				 * such blocks */
+				if (lw && leet_range(n, lo0 - segstart,
+				    ol - segstart) == -1)
+					return -1;
+				if (i - ai >= REPLAY_MAX && close_ascii(n, &ao,
+				    &ai, ol, i) == -1)
+					return -1;
 				continue;
 			}
 		}
@@ -734,10 +789,13 @@ norm_text(struct ocss_norm *n, const unsigned char *s, size_t len,
 			memcpy(&x, s + i, 8);
 			x = LE64(x);
 			if ((x & HIGHS) == 0) {
-				if (digits(x) != 0)
-					leet = 1;
-				a = RANGE(x, '0', '9') | RANGE(x, 'a', 'z') |
-				    RANGE(x, 'A', 'Z');
+				a = RANGE(x, 'a', 'z') | RANGE(x, 'A', 'Z');
+				lw = (m8 = digits(x)) != 0 && ((m8 & ((a << 8) |
+				    (a >> 8))) || ((m8 & 0x80) && i > 0 &&
+				    (cls[s[i - 1]] & C_ALPHA)) || ((m8 >> 63) &&
+				    i + 8 < len && (cls[s[i + 8]] & C_ALPHA)));
+				lo0 = ol;
+				a |= RANGE(x, '0', '9');
 				if (cand_block(n, s, len, i, x, a, &bs) == -1)
 					return -1;
 				/* letters lower case, the rest spaces */
@@ -750,31 +808,28 @@ norm_text(struct ocss_norm *n, const unsigned char *s, size_t len,
 				ob = LE64(ob);
 				memcpy(o + ol, &ob, 8);
 				ob = LE64(ob);
-				if (ab == 0) {
+				if (ab == 0)
 					ol += 8;
-					i += 8;
-					continue;
-				}
-				/* absorbed spaces: drop them */
-				j = BYTE_AT(ab);
-				ol += j;
-				for (; j < 8; j++) {
-					if (!((ab >> (8 * j + 7)) & 1)) {
-						o[ol++] = (char)(ob >> (8 * j));
-						continue;
-					}
-					if (ol > ao && anchor_push(n, ao, ai,
-					    ai + (ol - ao), 1) == -1)
-						return -1;
-					ao = ol;
-					ai = i + j + 1;
+				else {	/* absorbed separators: dropped */
+					j = BYTE_AT(ab);
+					ol += j;
+					for (; j < 8; j++)
+						if (!((ab >> (8 * j + 7)) & 1))
+							o[ol++] = (char)(ob >>
+							    (8 * j));
 				}
 				i += 8;
+				if (lw && leet_range(n, lo0 - segstart,
+				    ol - segstart) == -1)
+					return -1;
+				if (i - ai >= REPLAY_MAX && close_ascii(n, &ao,
+				    &ai, ol, i) == -1)
+					return -1;
 				continue;
 			}
 		}
 		c = s[i];
-		leet |= c - '0' < 10u || c >= 0x80;
+		lo0 = ol;
 		if (c < 0x80 && cand) {
 			if (cand_byte(n, s, len, i, &bs) == -1)
 				return -1;
@@ -782,15 +837,24 @@ norm_text(struct ocss_norm *n, const unsigned char *s, size_t len,
 				o[ol++] = (char)m;
 			else if (ol > segstart && o[ol - 1] != ' ')
 				o[ol++] = ' ';
-			else {
-				/* Absorbed: ends the linear run. */
-				if (ol > ao && anchor_push(n, ao, ai,
-				    ai + (ol - ao), 1) == -1)
+			else if (!swar) {
+				/* absorbed: ends the byte loop's linear
+				 * anchor */
+				if (ol > ao && anchor_push(n, ao, ai, i,
+				    A_LINEAR) == -1)
 					return -1;
 				ao = ol;
 				ai = i + 1;
 			}
+			if (c - '0' < 10u && ((i > 0 && (cls[s[i - 1]] &
+			    C_ALPHA)) || (i + 1 < len && (cls[s[i + 1]] &
+			    C_ALPHA))) && leet_range(n, lo0 - segstart,
+			    ol - segstart) == -1)
+				return -1;
 			i++;
+			if (i - ai >= REPLAY_MAX && close_ascii(n, &ao, &ai,
+			    ol, i) == -1)
+				return -1;
 			continue;
 		}
 		if (c < 0x80) {
@@ -804,7 +868,8 @@ norm_text(struct ocss_norm *n, const unsigned char *s, size_t len,
 		if (out_reserve(n, (len - i) + DECOMP_MAX * 4 + 2) == -1)
 			return -1;
 		o = n->out;
-		if (ol > ao && anchor_push(n, ao, ai, ai + (ol - ao), 1) == -1)
+		if (ol > ao && anchor_push(n, ao, ai, i, swar ? A_REPLAY :
+		    A_LINEAR) == -1)
 			return -1;
 		ao = ol;
 		if (cp >= 0 && cp < 0x80) {
@@ -815,13 +880,19 @@ norm_text(struct ocss_norm *n, const unsigned char *s, size_t len,
 		} else
 			emit_cp(n, cp, &ol, segstart);
 		if (ol > ao && anchor_push(n, ao, ms ? ms[i] : i,
-		    ms ? me[i + nb - 1] : i + nb, 0) == -1)
+		    ms ? me[i + nb - 1] : i + nb, A_SPAN) == -1)
+			return -1;
+		/* a non-ASCII character: its word, or the word it joins
+		 * when it leaves nothing (zero-width), may be leet */
+		if (cand && c >= 0x80 && leet_range(n, ao - segstart, ol -
+		    segstart) == -1)
 			return -1;
 		i += nb;
 		ao = ol;
 		ai = i;
 	}
-	if (ol > ao && anchor_push(n, ao, ai, ai + (ol - ao), 1) == -1)
+	if (ol > ao && anchor_push(n, ao, ai, len, swar ? A_REPLAY :
+	    A_LINEAR) == -1)
 		return -1;
 	if (cand && run_end(n, &bs, len, len) == -1)
 		return -1;
@@ -831,6 +902,10 @@ norm_text(struct ocss_norm *n, const unsigned char *s, size_t len,
 	 * holds both: nothing to fold. */
 	if (leet)
 		leet_fold(o + segstart, ol - segstart);
+	else
+		for (j = 0; j < n->nleet; j += 2)
+			leet_words(o + segstart, ol - segstart, n->leet[j],
+			    n->leet[j + 1]);
 	sg = &n->seg[n->nseg++];
 	sg->start = segstart;
 	sg->end = ol;
@@ -1287,6 +1362,7 @@ ocss_norm_run(struct ocss_norm *n, const char *text, size_t len,
 {
 	const unsigned char *s = (const unsigned char *)text;
 
+	n->src = s;
 	n->olen = n->nan = n->nseg = 0;
 	n->budget = len * 2 + 65536;
 	n->flags = flags;
@@ -1333,6 +1409,28 @@ find_anchor(const struct ocss_norm *n, const struct seg *sg, size_t p)
 	return &n->an[lo];
 }
 
+/* The input byte of output byte p in ASCII anchor a: norm_text()'s rule
+ * for ASCII bytes of segment 0 run again from the anchor's start (the
+ * output before it is final, and the leet fold never makes or removes a
+ * space). */
+static size_t
+replay(const struct ocss_norm *n, const struct seg *sg,
+    const struct anchor *a, size_t p)
+{
+	const unsigned char *s = n->src;
+	size_t		 i, o = a->out;
+
+	for (i = a->in; i < a->in_end; i++) {
+		if (amap[s[i] & 0x7F] != 0 || (o > sg->start &&
+		    n->out[o - 1] != ' ')) {
+			if (o == p)
+				return i;
+			o++;
+		}
+	}
+	return a->in_end - 1;	/* not reached */
+}
+
 void
 ocss_norm_map(const struct ocss_norm *n, size_t seg, size_t start,
     size_t end, size_t *os, size_t *oe)
@@ -1354,9 +1452,11 @@ ocss_norm_map(const struct ocss_norm *n, size_t seg, size_t start,
 	if (p > q)
 		p = q;
 	a = find_anchor(n, sg, p);
-	*os = a->linear ? a->in + (p - a->out) : a->in;
+	*os = a->kind == A_REPLAY ? replay(n, sg, a, p) : a->kind == A_LINEAR ?
+	    a->in + (p - a->out) : a->in;
 	a = find_anchor(n, sg, q);
-	*oe = a->linear ? a->in + (q - a->out) + 1 : a->in_end;
+	*oe = a->kind == A_REPLAY ? replay(n, sg, a, q) + 1 : a->kind ==
+	    A_LINEAR ? a->in + (q - a->out) + 1 : a->in_end;
 }
 
 int

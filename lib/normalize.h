@@ -77,7 +77,8 @@ const char	*ocss_norm_seg(const struct ocss_norm *, size_t seg, size_t *len,
 		    enum ocss_norm_via *);
 
 /* Map [start, end) of segment seg (end > start) back to the original
- * bytes [*ostart, *oend): whole characters, never part of one. */
+ * bytes [*ostart, *oend): whole characters, never part of one.  The text
+ * given to the last ocss_norm_run() must still be there (it is read). */
 void		ocss_norm_map(const struct ocss_norm *, size_t seg, size_t start,
 		    size_t end, size_t *ostart, size_t *oend);
 

@@ -8,6 +8,8 @@
  * measured one chat request body per text (the realistic shape: many short
  * messages).  Prints MB/s per stage, per core: the time is this thread's
  * CPU time, so other load on the machine does not skew it.
+ *
+ * BENCH_STAGE=normalise|scan|bodies|chat runs that stage alone (for perf).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -77,6 +79,15 @@ now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* Whether the stage named is to run (BENCH_STAGE unset: all of them). */
+static int
+stage(const char *name)
+{
+	const char *only = getenv("BENCH_STAGE");
+
+	return only == NULL || *only == '\0' || strcmp(only, name) == 0;
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -122,40 +133,50 @@ main(int argc, char *argv[])
 	n = ocss_norm_new();
 	ocss_sanitize_report_init(&rep);
 
-	t0 = now();
-	for (done = 0, off = 0; done < total; done += chunk) {
-		off = (off + chunk) % (text.len - chunk);
-		ocss_norm_run(n, text.data + off, chunk, 0);
+	if (stage("normalise")) {
+		t0 = now();
+		for (done = 0, off = 0; done < total; done += chunk) {
+			off = (off + chunk) % (text.len - chunk);
+			ocss_norm_run(n, text.data + off, chunk, 0);
+		}
+		t = now() - t0;
+		printf("normalise:  %7.1f MB/s\n", (double)done / 1e6 / t);
 	}
-	t = now() - t0;
-	printf("normalise:  %7.1f MB/s\n", (double)done / 1e6 / t);
 
-	t0 = now();
-	for (done = 0, off = 0; done < total; done += chunk) {
-		off = (off + chunk) % (text.len - chunk);
-		ocss_findings_reset(&f);
-		ocss_rules_scan(rs, sc, text.data + off, chunk, 0, &f, &err);
+	if (stage("scan")) {
+		t0 = now();
+		for (done = 0, off = 0; done < total; done += chunk) {
+			off = (off + chunk) % (text.len - chunk);
+			ocss_findings_reset(&f);
+			ocss_rules_scan(rs, sc, text.data + off, chunk, 0, &f,
+			    &err);
+		}
+		t = now() - t0;
+		printf("rules scan: %7.1f MB/s (%zu rules, normalisation "
+		    "included)\n", (double)done / 1e6 / t,
+		    ocss_rules_count(rs));
 	}
-	t = now() - t0;
-	printf("rules scan: %7.1f MB/s (%zu rules, normalisation included)\n",
-	    (double)done / 1e6 / t, ocss_rules_count(rs));
 
-	t0 = now();
-	for (done = 0, off = 0; done < total; done += body.len) {
-		off = (off + chunk) % (text.len - chunk);
-		ocss_buf_reset(&body);
-		ocss_buf_puts(&body, "{\"model\":\"m\",\"messages\":[{\"role\":"
-		    "\"system\",\"content\":\"You are helpful.\"},{\"role\":"
-		    "\"user\",\"content\":\"");
-		ocss_buf_json_str(&body, text.data + off, chunk);
-		ocss_buf_puts(&body, "\"}]}");
-		ocss_sanitize_body(rs, sc, body.data, body.len, NULL, &rep);
+	if (stage("chat")) {
+		t0 = now();
+		for (done = 0, off = 0; done < total; done += body.len) {
+			off = (off + chunk) % (text.len - chunk);
+			ocss_buf_reset(&body);
+			ocss_buf_puts(&body, "{\"model\":\"m\",\"messages\":"
+			    "[{\"role\":\"system\",\"content\":\"You are "
+			    "helpful.\"},{\"role\":\"user\",\"content\":\"");
+			ocss_buf_json_str(&body, text.data + off, chunk);
+			ocss_buf_puts(&body, "\"}]}");
+			ocss_sanitize_body(rs, sc, body.data, body.len, NULL,
+			    &rep);
+		}
+		t = now() - t0;
+		printf("sanitizer:  %7.1f MB/s of request bodies (status of "
+		    "last: %s)\n", (double)done / 1e6 / t,
+		    ocss_sanitize_status_name(rep.status));
 	}
-	t = now() - t0;
-	printf("sanitizer:  %7.1f MB/s of request bodies (status of last: %s)\n",
-	    (double)done / 1e6 / t, ocss_sanitize_status_name(rep.status));
 
-	if (bodies.len > 0) {
+	if (bodies.len > 0 && stage("bodies")) {
 		t0 = now();
 		for (done = 0; done < total; ) {
 			for (p = bodies.data, e = p + bodies.len; p < e;

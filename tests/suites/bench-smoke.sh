@@ -45,6 +45,25 @@ else
 	bad "bench-gateway.sh runs every setup" "$T/gw.err"
 fi
 
+# --- sanitizer throughput: every stage and cut of bench-sanitize.sh --------
+mkdir -p "$T/corpora"
+for t in "How do I bake sourdough bread at home?" \
+    "Summarise this email: the meeting moved to 3 pm, room 4B." \
+    "| item | price |\\n|---|---|\\n| tea | 2.50 |"; do
+	printf '{"text": "%s", "label": "benign"}\n' "$t"
+done >"$T/corpora/tiny.jsonl"
+if make -s -C "$BUILD" tests/bench/bench-sanitize >"$T/make.log" 2>&1 &&
+    sh "$SRC/tests/bench/bench-sanitize.sh" "$BUILD" "$T/corpora" 1 \
+    >"$T/san.out" 2>&1; then
+	# 2 rule files x (4 stages on the corpus + 3 on prose) + 3 cuts
+	n=$(awk '/ MB\/s/ { for (i = 1; i < NF; i++) if ($(i + 1) == "MB/s" &&
+	    $i + 0 > 0) { c++; break } } END { print c + 0 }' "$T/san.out")
+	if [ "$n" -eq 17 ]; then ok "bench-sanitize.sh: 17 rates"
+	else bad "bench-sanitize.sh: 17 rates (saw $n)" "$T/san.out"; fi
+else
+	bad "bench-sanitize.sh runs" "$T/san.out"
+fi
+
 # --- the Python benches over the real stack ---------------------------------
 pybench() {	# name args...
 	n=$1; shift

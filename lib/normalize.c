@@ -45,7 +45,8 @@ struct anchor {
 
 enum { A_SPAN, A_REPLAY, A_LINEAR };	/* anchor kinds (see above) */
 
-#define REPLAY_MAX	64	/* input bytes of an ASCII anchor, at most */
+#define REPLAY_MAX	64	/* an ASCII anchor closes at the first block
+				 * or byte end this far from its start */
 
 struct seg {
 	size_t			 start, end;	/* output bytes */
@@ -76,8 +77,9 @@ struct ocss_norm {
 	size_t		 nruns, runcap;
 	size_t		*escs;		/* every '%' and '&' */
 	size_t		 nescs, esccap;
-	size_t		*leet;		/* output ranges with a digit next to
-					 * a letter (segment 0, SSE2 blocks) */
+	size_t		*leet;		/* segment 0's output ranges where a
+					 * word may be leet: a digit next to a
+					 * letter, a non-ASCII character */
 	size_t		 nleet, leetcap;
 	unsigned	 flags;		/* of this run */
 };
@@ -501,15 +503,27 @@ leet_range(struct ocss_norm *n, size_t a, size_t b)
 	return 0;
 }
 
-/* leet_fold() on the words of s[0..len) that overlap [a, b). */
-static void
-leet_words(char *s, size_t len, size_t a, size_t b)
+/*
+ * leet_fold() on the words of s[0..len) that overlap [a, b) and end after
+ * done, the end of the words folded for the ranges before (a word end).
+ * Returns the new done.  Ranges come in order, so each byte is visited a
+ * bounded number of times however many ranges one long word holds (a
+ * megabyte of "a\xc3\xa9" is 350,000 ranges in one word: without done,
+ * minutes).
+ */
+static size_t
+leet_words(char *s, size_t len, size_t a, size_t b, size_t done)
 {
-	while (a > 0 && s[a - 1] != ' ')
+	if (a < done)
+		a = done;
+	if (b < done)
+		b = done;
+	while (a > done && s[a - 1] != ' ')
 		a--;
 	while (b < len && s[b] != ' ')
 		b++;
 	leet_fold(s + a, b - a);
+	return b;
 }
 
 /* A byte outside the base64 alphabet at i ends the run [*bs, i); the next
@@ -677,9 +691,9 @@ cand_block16(struct ocss_norm *n, const unsigned char *s, size_t len,
 /*
  * Normalises s[0..len) into a new segment.  Byte i of s is original byte i,
  * or, for a derived text (ms != NULL), original bytes [ms[i], me[i]).
- * Segment 0 goes eight bytes at a time while they are ASCII: letters
- * lower-cased, digits kept, other bytes one space (a space after a space
- * is absorbed, which ends the linear anchor).
+ * Segment 0 goes 16 (SSE2) or eight bytes at a time while they are ASCII:
+ * letters lower-cased, digits kept, other bytes one space (a space after a
+ * space is absorbed); its ASCII stretches are replay anchors.
  */
 static int
 norm_text(struct ocss_norm *n, const unsigned char *s, size_t len,
@@ -699,7 +713,7 @@ norm_text(struct ocss_norm *n, const unsigned char *s, size_t len,
 	int		 simd = swar && !(n->flags & OCSS_NORM_NOSIMD);
 #endif
 	uint64_t	 x, a, sep, ab, ob, m8;
-	size_t		 lo0;
+	size_t		 lo0, done;
 	int		 lw;
 	char		*o;
 
@@ -897,15 +911,16 @@ norm_text(struct ocss_norm *n, const unsigned char *s, size_t len,
 	if (cand && run_end(n, &bs, len, len) == -1)
 		return -1;
 	o[ol] = '\0';
-	n->olen = ol;
-	/* Without a digit next to a letter or any non-ASCII byte, no word
-	 * holds both: nothing to fold. */
+	n->olen = ol + 1;	/* the next segment after the NUL */
+	/* Only a word with a digit next to a letter, or with a non-ASCII
+	 * character, can hold both: segment 0 folds the words of those
+	 * ranges, derived segments (and the byte loop) all words. */
 	if (leet)
 		leet_fold(o + segstart, ol - segstart);
 	else
-		for (j = 0; j < n->nleet; j += 2)
-			leet_words(o + segstart, ol - segstart, n->leet[j],
-			    n->leet[j + 1]);
+		for (j = 0, done = 0; j < n->nleet; j += 2)
+			done = leet_words(o + segstart, ol - segstart,
+			    n->leet[j], n->leet[j + 1], done);
 	sg = &n->seg[n->nseg++];
 	sg->start = segstart;
 	sg->end = ol;

@@ -1,3 +1,4 @@
+#include <stdlib.h>
 #include <string.h>
 
 #include "normalize.h"
@@ -216,6 +217,41 @@ test_blocks(void)
 	ocss_norm_free(b);
 }
 
+/*
+ * One long word holding a leet range every few bytes (a letter and an
+ * accented letter; blocks with and without a digit; zero-width spaces):
+ * the same as the byte loop, which folds every word, and each range does
+ * not walk the whole word again (that was minutes for a megabyte; the
+ * sanitize fuzz seeds "long-word-*" hold 256 KiB of each under its
+ * timeout).
+ */
+static void
+test_long_words(void)
+{
+	static const char *const unit[] = {
+		"a\xc3\xa9", "a1bbbbbbbbbbbbbbcccccccccccccccc", "x\xe2\x80\x8b",
+		"1gn0r3\xe2\x80\x8b",
+	};
+	struct ocss_norm *a = ocss_norm_new(), *b = ocss_norm_new();
+	char		*text;
+	size_t		 k, len, ul, size = 64 * 1024;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(a);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(b);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(text = malloc(size));
+	for (k = 0; k < sizeof(unit) / sizeof(unit[0]); k++) {
+		ul = strlen(unit[k]);
+		for (len = 0; len + ul <= size; len += ul)
+			memcpy(text + len, unit[k], ul);
+		CU_ASSERT(same_norm(a, b, text, len, 0, OCSS_NORM_BYTES));
+		CU_ASSERT(same_norm(a, b, text, len, OCSS_NORM_NOSIMD,
+		    OCSS_NORM_BYTES));
+	}
+	free(text);
+	ocss_norm_free(a);
+	ocss_norm_free(b);
+}
+
 void
 suite_normalize(void)
 {
@@ -225,4 +261,5 @@ suite_normalize(void)
 	ocss_test_add(s, "offset map, multibyte", test_map);
 	ocss_test_add(s, "derived segments", test_derived);
 	ocss_test_add(s, "block paths = byte loop", test_blocks);
+	ocss_test_add(s, "long words full of leet ranges", test_long_words);
 }

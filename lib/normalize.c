@@ -626,6 +626,23 @@ close_ascii(struct ocss_norm *n, size_t *ao, size_t *ai, size_t ol, size_t i)
 	return 0;
 }
 
+/*
+ * After a block or byte of segment 0 that left output [la, lb) (segment
+ * offsets) and ends at output ol, input i: its leet range when it holds a
+ * digit next to a letter (lw), and the ASCII anchor closed once it covers
+ * REPLAY_MAX input bytes.
+ */
+static inline int
+block_end(struct ocss_norm *n, int lw, size_t la, size_t lb, size_t *ao,
+    size_t *ai, size_t ol, size_t i)
+{
+	if (lw && leet_range(n, la, lb) == -1)
+		return -1;
+	if (i - *ai >= REPLAY_MAX && close_ascii(n, ao, ai, ol, i) == -1)
+		return -1;
+	return 0;
+}
+
 #ifdef NORM_SSE2
 /*
  * Sixteen ASCII bytes at a time (SSE2, baseline on x86-64): the same
@@ -787,13 +804,8 @@ norm_text(struct ocss_norm *n, const unsigned char *s, size_t len,
 					}
 				}
 				i += 16;
-				/* the leet pass visits only the words of
-				 * such blocks */
-				if (lw && leet_range(n, lo0 - segstart,
-				    ol - segstart) == -1)
-					return -1;
-				if (i - ai >= REPLAY_MAX && close_ascii(n, &ao,
-				    &ai, ol, i) == -1)
+				if (block_end(n, lw, lo0 - segstart, ol -
+				    segstart, &ao, &ai, ol, i) == -1)
 					return -1;
 				continue;
 			}
@@ -833,11 +845,8 @@ norm_text(struct ocss_norm *n, const unsigned char *s, size_t len,
 							    (8 * j));
 				}
 				i += 8;
-				if (lw && leet_range(n, lo0 - segstart,
-				    ol - segstart) == -1)
-					return -1;
-				if (i - ai >= REPLAY_MAX && close_ascii(n, &ao,
-				    &ai, ol, i) == -1)
+				if (block_end(n, lw, lo0 - segstart, ol -
+				    segstart, &ao, &ai, ol, i) == -1)
 					return -1;
 				continue;
 			}
@@ -860,14 +869,12 @@ norm_text(struct ocss_norm *n, const unsigned char *s, size_t len,
 				ao = ol;
 				ai = i + 1;
 			}
-			if (c - '0' < 10u && ((i > 0 && (cls[s[i - 1]] &
+			lw = c - '0' < 10u && ((i > 0 && (cls[s[i - 1]] &
 			    C_ALPHA)) || (i + 1 < len && (cls[s[i + 1]] &
-			    C_ALPHA))) && leet_range(n, lo0 - segstart,
-			    ol - segstart) == -1)
-				return -1;
+			    C_ALPHA)));
 			i++;
-			if (i - ai >= REPLAY_MAX && close_ascii(n, &ao, &ai,
-			    ol, i) == -1)
+			if (block_end(n, lw, lo0 - segstart, ol - segstart,
+			    &ao, &ai, ol, i) == -1)
 				return -1;
 			continue;
 		}

@@ -63,6 +63,7 @@ struct dtext {
 
 struct ocss_norm {
 	const unsigned char *src;	/* the text of the last run */
+	size_t		 srclen;
 	char		*out;
 	size_t		 olen, ocap;
 	struct anchor	*an;
@@ -424,7 +425,7 @@ leet_fold(char *s, size_t len)
 {
 	static const char lmap[10] = { 'o', 'i', 0, 'e', 'a', 's', 0, 't',
 	    'b', 0 };
-	size_t	 i = 0, w, j, k, letters, leet;
+	size_t	 i = 0, w, j, k, letters, leet, other;
 	uint64_t x, m;
 
 	while (i < len) {
@@ -442,14 +443,17 @@ leet_fold(char *s, size_t len)
 			break;
 		for (w = i; w > 0 && s[w - 1] != ' '; w--)
 			;
-		letters = leet = 0;
+		letters = leet = other = 0;
 		for (j = w; j < len && s[j] != ' '; j++) {
 			if (s[j] >= 'a' && s[j] <= 'z')
 				letters++;
 			else if (s[j] >= '0' && s[j] <= '9' && lmap[s[j] - '0'])
 				leet++;
+			else if (s[j] >= '0' && s[j] <= '9')
+				other++;
 		}
-		if (leet > 0 && letters > 0 && letters >= leet && j - w >= 3)
+		if (leet > 0 && letters > 0 && (letters >= leet ||
+		    other == 0) && j - w >= 3)
 			for (k = w; k < j; k++)
 				if (s[k] >= '0' && s[k] <= '9' &&
 				    lmap[s[k] - '0'])
@@ -613,6 +617,16 @@ cand_block(struct ocss_norm *n, const unsigned char *s, size_t len, size_t i,
 #define NORM_SLACK	0
 #endif
 
+/* '$' at s[i] reads as 's' next to an ASCII letter ("in$truction$",
+ * "$ecret"), one byte for one byte; elsewhere ("$5", "a $ b") it is a
+ * separator like other punctuation. */
+static inline int
+dollar_s(const unsigned char *s, size_t len, size_t i)
+{
+	return (i > 0 && (cls[s[i - 1]] & C_ALPHA)) ||
+	    (i + 1 < len && (cls[s[i + 1]] & C_ALPHA));
+}
+
 /* Closes the ASCII anchor that starts at output *ao, input *ai, at output
  * ol, input i (bounding its replay); the next starts there. */
 static int
@@ -757,7 +771,8 @@ norm_text(struct ocss_norm *n, const unsigned char *s, size_t len,
 
 			v = _mm_loadu_si128((const __m128i *)(const void *)
 			    (s + i));
-			if (_mm_movemask_epi8(v) == 0) {
+			/* ASCII without '$' (the byte loop decides it) */
+			if (_mm_movemask_epi8(v) == 0 && EQ_MASK(v, '$') == 0) {
 				lc = _mm_or_si128(v, _mm_set1_epi8(0x20));
 				al = in_range(lc, 'a', 'z');
 				dg = in_range(v, '0', '9');
@@ -814,7 +829,7 @@ norm_text(struct ocss_norm *n, const unsigned char *s, size_t len,
 		if (cand && swar && len - i >= 8) {
 			memcpy(&x, s + i, 8);
 			x = LE64(x);
-			if ((x & HIGHS) == 0) {
+			if ((x & HIGHS) == 0 && RANGE(x, '$', '$') == 0) {
 				a = RANGE(x, 'a', 'z') | RANGE(x, 'A', 'Z');
 				lw = (m8 = digits(x)) != 0 && ((m8 & ((a << 8) |
 				    (a >> 8))) || ((m8 & 0x80) && i > 0 &&
@@ -858,7 +873,13 @@ norm_text(struct ocss_norm *n, const unsigned char *s, size_t len,
 				return -1;
 			if ((m = amap[c]) != 0)
 				o[ol++] = (char)m;
-			else if (ol > segstart && o[ol - 1] != ' ')
+			else if (c == '$' && dollar_s(s, len, i)) {
+				o[ol++] = 's';
+				/* the word it joins may be leet ("a$1") */
+				if (leet_range(n, lo0 - segstart, ol -
+				    segstart) == -1)
+					return -1;
+			} else if (ol > segstart && o[ol - 1] != ' ')
 				o[ol++] = ' ';
 			else if (!swar) {
 				/* absorbed: ends the byte loop's linear
@@ -896,6 +917,8 @@ norm_text(struct ocss_norm *n, const unsigned char *s, size_t len,
 		if (cp >= 0 && cp < 0x80) {
 			if (amap[cp])
 				o[ol++] = (char)amap[cp];
+			else if (cp == '$' && dollar_s(s, len, i))
+				o[ol++] = 's';
 			else if (ol > segstart && o[ol - 1] != ' ')
 				o[ol++] = ' ';
 		} else
@@ -1385,6 +1408,7 @@ ocss_norm_run(struct ocss_norm *n, const char *text, size_t len,
 	const unsigned char *s = (const unsigned char *)text;
 
 	n->src = s;
+	n->srclen = len;
 	n->olen = n->nan = n->nseg = 0;
 	n->budget = len * 2 + 65536;
 	n->flags = flags;
@@ -1443,8 +1467,8 @@ replay(const struct ocss_norm *n, const struct seg *sg,
 	size_t		 i, o = a->out;
 
 	for (i = a->in; i < a->in_end; i++) {
-		if (amap[s[i] & 0x7F] != 0 || (o > sg->start &&
-		    n->out[o - 1] != ' ')) {
+		if (amap[s[i] & 0x7F] != 0 || (s[i] == '$' && dollar_s(s,
+		    n->srclen, i)) || (o > sg->start && n->out[o - 1] != ' ')) {
 			if (o == p)
 				return i;
 			o++;

@@ -62,6 +62,12 @@ test_fold(void)
 	/* leet inside words, plain numbers kept */
 	norm0(n, "1gn0r3 the 2024 rul3s", o, sizeof(o));
 	CU_ASSERT_STRING_EQUAL(o, "ignore the 2024 rules");
+	/* more leet digits than letters when every digit maps; '$' for 's'
+	 * next to a letter, a separator elsewhere */
+	norm0(n, "4c7 7h47 w4y: pr3v10u$ in$truction$ $ecret, costs $5 or "
+	    "5 $ now, 2nd 4269", o, sizeof(o));
+	CU_ASSERT_STRING_EQUAL(o, "act that way previous instructions "
+	    "secret costs 5 or 5 now 2nd 4269");
 	/* invalid UTF-8 is a separator, never a crash */
 	norm0(n, "a\xff\xc0\xafz", o, sizeof(o));
 	CU_ASSERT_STRING_EQUAL(o, "a z");
@@ -148,7 +154,8 @@ test_blocks(void)
 		"\xc3\xa9", "\xe2\x80\x8b", "\xff", "\x80", "\xc3", "\xd0\xb0",
 		"\xef\xbc\xa1", "\xf0\x9d\x90\x80", ", ", "  ", ".", "%41",
 		"&amp;", "+", "/", "_", "-", "=", "\n\n", "Z", "7", "1gn0r3",
-		"\t", "\x01", "~", "@", "[", "`", "{",
+		"\t", "\x01", "~", "@", "[", "`", "{", "$", "a$", "$e",
+		"7$", "4c7",
 	};
 	static const char alpha[] = "abcXYZ09 .,%&+/_-=\n";
 	/* base64 of English: runs that decode to a derived segment */

@@ -1284,13 +1284,14 @@ find_derived_from(struct ocss_norm *n, const struct src *x, int depth,
 	return 0;
 }
 
-/* Gap of separators after a single letter: 1..3 bytes, no newline. */
+/* Gap of separators after a single letter: 1..4 bytes, no newline (4:
+ * " .  " between spaced sentences). */
 static inline size_t
 gap_at(const unsigned char *s, size_t len, size_t i)
 {
 	size_t	 j = i;
 
-	while (j < len && j - i < 3 && !is_alnum(s[j]) && s[j] != '\n' &&
+	while (j < len && j - i < 4 && !is_alnum(s[j]) && s[j] != '\n' &&
 	    s[j] < 0x80)
 		j++;
 	if (j == i || j >= len || !is_alnum(s[j]) ||

@@ -63,7 +63,6 @@ struct dtext {
 
 struct ocss_norm {
 	const unsigned char *src;	/* the text of the last run */
-	size_t		 srclen;
 	char		*out;
 	size_t		 olen, ocap;
 	struct anchor	*an;
@@ -425,7 +424,7 @@ leet_fold(char *s, size_t len)
 {
 	static const char lmap[10] = { 'o', 'i', 0, 'e', 'a', 's', 0, 't',
 	    'b', 0 };
-	size_t	 i = 0, w, j, k, letters, leet, other;
+	size_t	 i = 0, w, j, k, letters, leet;
 	uint64_t x, m;
 
 	while (i < len) {
@@ -443,17 +442,14 @@ leet_fold(char *s, size_t len)
 			break;
 		for (w = i; w > 0 && s[w - 1] != ' '; w--)
 			;
-		letters = leet = other = 0;
+		letters = leet = 0;
 		for (j = w; j < len && s[j] != ' '; j++) {
 			if (s[j] >= 'a' && s[j] <= 'z')
 				letters++;
 			else if (s[j] >= '0' && s[j] <= '9' && lmap[s[j] - '0'])
 				leet++;
-			else if (s[j] >= '0' && s[j] <= '9')
-				other++;
 		}
-		if (leet > 0 && letters > 0 && (letters >= leet ||
-		    other == 0) && j - w >= 3)
+		if (leet > 0 && letters > 0 && letters >= leet && j - w >= 3)
 			for (k = w; k < j; k++)
 				if (s[k] >= '0' && s[k] <= '9' &&
 				    lmap[s[k] - '0'])
@@ -617,16 +613,6 @@ cand_block(struct ocss_norm *n, const unsigned char *s, size_t len, size_t i,
 #define NORM_SLACK	0
 #endif
 
-/* '$' at s[i] reads as 's' next to an ASCII letter ("in$truction$",
- * "$ecret"), one byte for one byte; elsewhere ("$5", "a $ b") it is a
- * separator like other punctuation. */
-static inline int
-dollar_s(const unsigned char *s, size_t len, size_t i)
-{
-	return (i > 0 && (cls[s[i - 1]] & C_ALPHA)) ||
-	    (i + 1 < len && (cls[s[i + 1]] & C_ALPHA));
-}
-
 /* Closes the ASCII anchor that starts at output *ao, input *ai, at output
  * ol, input i (bounding its replay); the next starts there. */
 static int
@@ -771,8 +757,7 @@ norm_text(struct ocss_norm *n, const unsigned char *s, size_t len,
 
 			v = _mm_loadu_si128((const __m128i *)(const void *)
 			    (s + i));
-			/* ASCII without '$' (the byte loop decides it) */
-			if (_mm_movemask_epi8(v) == 0 && EQ_MASK(v, '$') == 0) {
+			if (_mm_movemask_epi8(v) == 0) {
 				lc = _mm_or_si128(v, _mm_set1_epi8(0x20));
 				al = in_range(lc, 'a', 'z');
 				dg = in_range(v, '0', '9');
@@ -829,7 +814,7 @@ norm_text(struct ocss_norm *n, const unsigned char *s, size_t len,
 		if (cand && swar && len - i >= 8) {
 			memcpy(&x, s + i, 8);
 			x = LE64(x);
-			if ((x & HIGHS) == 0 && RANGE(x, '$', '$') == 0) {
+			if ((x & HIGHS) == 0) {
 				a = RANGE(x, 'a', 'z') | RANGE(x, 'A', 'Z');
 				lw = (m8 = digits(x)) != 0 && ((m8 & ((a << 8) |
 				    (a >> 8))) || ((m8 & 0x80) && i > 0 &&
@@ -873,13 +858,7 @@ norm_text(struct ocss_norm *n, const unsigned char *s, size_t len,
 				return -1;
 			if ((m = amap[c]) != 0)
 				o[ol++] = (char)m;
-			else if (c == '$' && dollar_s(s, len, i)) {
-				o[ol++] = 's';
-				/* the word it joins may be leet ("a$1") */
-				if (leet_range(n, lo0 - segstart, ol -
-				    segstart) == -1)
-					return -1;
-			} else if (ol > segstart && o[ol - 1] != ' ')
+			else if (ol > segstart && o[ol - 1] != ' ')
 				o[ol++] = ' ';
 			else if (!swar) {
 				/* absorbed: ends the byte loop's linear
@@ -917,8 +896,6 @@ norm_text(struct ocss_norm *n, const unsigned char *s, size_t len,
 		if (cp >= 0 && cp < 0x80) {
 			if (amap[cp])
 				o[ol++] = (char)amap[cp];
-			else if (cp == '$' && dollar_s(s, len, i))
-				o[ol++] = 's';
 			else if (ol > segstart && o[ol - 1] != ' ')
 				o[ol++] = ' ';
 		} else
@@ -1301,14 +1278,16 @@ gap_at(const unsigned char *s, size_t len, size_t i)
 }
 
 /* s p a c e d  o u t letters: joined, a space where the gap differs from
- * the first one.  The run that starts with the single letter s[i]; returns
- * where to go on. */
+ * the letters' gap, the first of the shortest gaps (not simply the first
+ * gap: "x -- i g n o r e" and sentence breaks of 4 bytes would make every
+ * other gap a word break).  The run that starts with the single letter
+ * s[i]; returns where to go on. */
 static int
 spaced_at(struct ocss_norm *n, const unsigned char *s, size_t len, size_t i,
     size_t *next)
 {
 	struct dtext	*t = &n->tmp[0];
-	size_t		 j, g, count, g0, start;
+	size_t		 j, g, count, g0, r0, start;
 	char		 c;
 
 	start = i;
@@ -1318,7 +1297,12 @@ spaced_at(struct ocss_norm *n, const unsigned char *s, size_t len, size_t i,
 		*next = j + 1;	/* a single letter alone: the common case */
 		return 0;
 	}
+	r0 = j + 1;		/* where the letters' gap is */
 	while ((g = gap_at(s, len, j + 1)) > 0) {
+		if (g < g0) {
+			g0 = g;
+			r0 = j + 1;
+		}
 		j += 1 + g;
 		count++;
 	}
@@ -1333,7 +1317,7 @@ spaced_at(struct ocss_norm *n, const unsigned char *s, size_t len, size_t i,
 		if (i == j)
 			break;
 		g = gap_at(s, len, i + 1);
-		if ((g != g0 || memcmp(s + i + 1, s + start + 1, g) != 0)
+		if ((g != g0 || memcmp(s + i + 1, s + r0, g) != 0)
 		    && dt_put(t, " ", 1, i + 1, i + 1 + g) == -1)
 			return -1;
 		i += 1 + g;
@@ -1409,7 +1393,6 @@ ocss_norm_run(struct ocss_norm *n, const char *text, size_t len,
 	const unsigned char *s = (const unsigned char *)text;
 
 	n->src = s;
-	n->srclen = len;
 	n->olen = n->nan = n->nseg = 0;
 	n->budget = len * 2 + 65536;
 	n->flags = flags;
@@ -1468,8 +1451,8 @@ replay(const struct ocss_norm *n, const struct seg *sg,
 	size_t		 i, o = a->out;
 
 	for (i = a->in; i < a->in_end; i++) {
-		if (amap[s[i] & 0x7F] != 0 || (s[i] == '$' && dollar_s(s,
-		    n->srclen, i)) || (o > sg->start && n->out[o - 1] != ' ')) {
+		if (amap[s[i] & 0x7F] != 0 || (o > sg->start &&
+		    n->out[o - 1] != ' ')) {
 			if (o == p)
 				return i;
 			o++;

@@ -19,8 +19,7 @@
  *     collapsed to one ASCII space (so patterns are written as lower-case
  *     words separated by single spaces);
  *   - "leet" digits inside words that also hold letters folded
- *     (1gn0r3 -> ignore, 4c7 -> act), and '$' next to a letter read as
- *     's' (in$truction$).  This is one byte for one byte.
+ *     (1gn0r3 -> ignore).  This is one byte for one byte.
  * Further segments are DERIVED texts, each mapped as a whole to the span of
  * original bytes it was derived from, normalised in the same way:
  *   - base64 and hex runs that decode to printable UTF-8 text,

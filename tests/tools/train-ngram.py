@@ -8,13 +8,9 @@
 
 Python standard library only.  A logistic regression over hashed word
 unigrams and bigrams of the NORMALISED text (lower case, letters and digits,
-single spaces, leet digits and '$' folded: the same words lib/normalize.c
-gives the rules engine; Unicode look-alike tables are not reproduced here,
-so training sees a few non-ASCII texts slightly differently from the
-gateway).  conf/prompt-model.bin was trained before '$' and leet words
-with more digits than letters were folded; texts with them score a little
-differently in the gateway than in training (no measured difference on
-the corpora).
+single spaces, leet digits folded: the same words lib/normalize.c gives the
+rules engine; Unicode look-alike tables are not reproduced here, so training
+sees a few non-ASCII texts slightly differently from the gateway).
 
 Features: each distinct unigram and bigram present in a text sets its
 bucket to 1/sqrt(number of distinct features), so long texts do not score
@@ -64,19 +60,14 @@ LEET = {"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "8": "b"}
 def normalise(text):
     """Approximates ocss_norm_run() segment 0."""
     out = []
-    chars = [ch for ch in unicodedata.normalize("NFKD", text)
-             if unicodedata.category(ch) not in ("Mn", "Me", "Cf")]
-
-    def ascii_letter(k):
-        return 0 <= k < len(chars) and chars[k].isascii() and \
-            chars[k].isalpha()
-
-    for k, ch in enumerate(chars):
+    for ch in unicodedata.normalize("NFKD", text):
+        if unicodedata.category(ch) in ("Mn", "Me", "Cf"):
+            continue
         ch = ch.lower()
-        if ch.isalnum():
+        if ch.isascii() and ch.isalnum():
             out.append(ch)
-        elif ch == "$" and (ascii_letter(k - 1) or ascii_letter(k + 1)):
-            out.append("s")  # in$truction$
+        elif not ch.isascii() and ch.isalnum():
+            out.append(ch)
         else:
             out.append(" ")
     words = "".join(out).split()
@@ -84,9 +75,7 @@ def normalise(text):
     for w in words:
         letters = sum(1 for c in w if "a" <= c <= "z")
         leet = sum(1 for c in w if c in LEET)
-        other = sum(1 for c in w if c.isdigit() and c not in LEET)
-        if leet and letters and (letters >= leet or not other) and \
-                len(w) >= 3:
+        if leet and letters and letters >= leet and len(w) >= 3:
             w = "".join(LEET.get(c, c) for c in w)
         res.append(w)
     return res

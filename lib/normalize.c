@@ -614,7 +614,9 @@ cand_block(struct ocss_norm *n, const unsigned char *s, size_t len, size_t i,
 #endif
 
 /* Closes the ASCII anchor that starts at output *ao, input *ai, at output
- * ol, input i (bounding its replay); the next starts there. */
+ * ol, input i (bounding its replay, or before a non-ASCII character, or
+ * at the end); the next starts there.  Replayed, or LINEAR in the byte
+ * loop of the tests. */
 static int
 close_ascii(struct ocss_norm *n, size_t *ao, size_t *ai, size_t ol, size_t i)
 {
@@ -862,11 +864,9 @@ norm_text(struct ocss_norm *n, const unsigned char *s, size_t len,
 				o[ol++] = ' ';
 			else if (!swar) {
 				/* absorbed: ends the byte loop's linear
-				 * anchor */
-				if (ol > ao && anchor_push(n, ao, ai, i,
-				    A_LINEAR) == -1)
+				 * anchor; the next starts after it */
+				if (close_ascii(n, &ao, &ai, ol, i) == -1)
 					return -1;
-				ao = ol;
 				ai = i + 1;
 			}
 			lw = c - '0' < 10u && ((i > 0 && (cls[s[i - 1]] &
@@ -889,10 +889,8 @@ norm_text(struct ocss_norm *n, const unsigned char *s, size_t len,
 		if (out_reserve(n, (len - i) + DECOMP_MAX * 4 + 2) == -1)
 			return -1;
 		o = n->out;
-		if (ol > ao && anchor_push(n, ao, ai, i, swar ? A_REPLAY :
-		    A_LINEAR) == -1)
+		if (close_ascii(n, &ao, &ai, ol, i) == -1)
 			return -1;
-		ao = ol;
 		if (cp >= 0 && cp < 0x80) {
 			if (amap[cp])
 				o[ol++] = (char)amap[cp];
@@ -912,8 +910,7 @@ norm_text(struct ocss_norm *n, const unsigned char *s, size_t len,
 		ao = ol;
 		ai = i;
 	}
-	if (ol > ao && anchor_push(n, ao, ai, len, swar ? A_REPLAY :
-	    A_LINEAR) == -1)
+	if (close_ascii(n, &ao, &ai, ol, len) == -1)
 		return -1;
 	if (cand && run_end(n, &bs, len, len) == -1)
 		return -1;
@@ -1461,6 +1458,15 @@ replay(const struct ocss_norm *n, const struct seg *sg,
 	return a->in_end - 1;	/* not reached */
 }
 
+/* The input byte of output byte p in ASCII anchor a (replayed or
+ * linear). */
+static size_t
+byte_in(const struct ocss_norm *n, const struct seg *sg,
+    const struct anchor *a, size_t p)
+{
+	return a->kind == A_REPLAY ? replay(n, sg, a, p) : a->in + (p - a->out);
+}
+
 void
 ocss_norm_map(const struct ocss_norm *n, size_t seg, size_t start,
     size_t end, size_t *os, size_t *oe)
@@ -1482,11 +1488,9 @@ ocss_norm_map(const struct ocss_norm *n, size_t seg, size_t start,
 	if (p > q)
 		p = q;
 	a = find_anchor(n, sg, p);
-	*os = a->kind == A_REPLAY ? replay(n, sg, a, p) : a->kind == A_LINEAR ?
-	    a->in + (p - a->out) : a->in;
+	*os = a->kind == A_SPAN ? a->in : byte_in(n, sg, a, p);
 	a = find_anchor(n, sg, q);
-	*oe = a->kind == A_REPLAY ? replay(n, sg, a, q) + 1 : a->kind ==
-	    A_LINEAR ? a->in + (q - a->out) + 1 : a->in_end;
+	*oe = a->kind == A_SPAN ? a->in_end : byte_in(n, sg, a, q) + 1;
 }
 
 int
